@@ -1,0 +1,134 @@
+import type { Codec, WireData } from './codec.js';
+import { fail } from './errors.js';
+
+/** One message the library holds: what the user sent, and its wire form. @internal */
+export interface Entry {
+  /** What was passed to `send()`, reported back in `drop` events. */
+  readonly data: unknown;
+  /** The encoded form, made by `codec` (re-encoded if another codec is active when it goes out). */
+  readonly wire: WireData;
+  readonly codec: Codec | undefined;
+  /** Bytes as the browser counts them in `bufferedAmount`. */
+  readonly bytes: number;
+  /** Absolute expiry on the client clock; `Infinity` for none. */
+  readonly expires: number;
+  readonly beforeReady: boolean;
+  /** A ping or auth message: counted in `bufferedAmount`, never re-sent. */
+  readonly control?: boolean;
+}
+
+/** @internal */
+export interface Limits {
+  readonly maxMessages: number;
+  readonly maxBytes: number;
+  readonly overflow: 'drop-oldest' | 'drop-newest' | 'error';
+}
+
+/**
+ * A byte-counted FIFO with O(1) shift (a head index, compacted now and then). Pure: it
+ * decides what to drop and returns it; the client reports the drops. @internal
+ */
+export class Fifo {
+  #items: Entry[] = [];
+  #head = 0;
+  #bytes = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  peek(): Entry | undefined {
+    return this.#items[this.#head];
+  }
+
+  push(e: Entry): void {
+    this.#items.push(e);
+    this.#bytes += e.bytes;
+  }
+
+  shift(): Entry | undefined {
+    const e = this.#items[this.#head];
+    if (!e) return undefined;
+    this.#items[this.#head++] = undefined as unknown as Entry;
+    this.#bytes -= e.bytes;
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return e;
+  }
+
+  pop(): Entry | undefined {
+    if (!this.length) return undefined;
+    const e = this.#items.pop()!;
+    this.#bytes -= e.bytes;
+    return e;
+  }
+
+  /** Puts `entries` (oldest first) in front of everything held. */
+  unshift(entries: readonly Entry[]): void {
+    if (!entries.length) return;
+    this.#items = [...entries, ...this.#items.slice(this.#head)];
+    this.#head = 0;
+    for (const e of entries) this.#bytes += e.bytes;
+  }
+
+  /** Removes and returns, in order, the entries that match. */
+  extract(match: (e: Entry) => boolean): Entry[] {
+    const out: Entry[] = [];
+    const keep: Entry[] = [];
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const e = this.#items[i]!;
+      (match(e) ? out : keep).push(e);
+    }
+    this.#items = keep;
+    this.#head = 0;
+    for (const e of out) this.#bytes -= e.bytes;
+    return out;
+  }
+
+  clear(): Entry[] {
+    return this.extract(() => true);
+  }
+
+  /** The earliest expiry held, `Infinity` for none. */
+  nextExpiry(): number {
+    let t = Infinity;
+    for (let i = this.#head; i < this.#items.length; i++) t = Math.min(t, this.#items[i]!.expires);
+    return t;
+  }
+
+  /**
+   * Adds `e` within `limits` and returns what had to be dropped for it (possibly `e` itself).
+   * With `overflow: 'error'` a full queue throws `QUEUE_FULL` and nothing changes.
+   */
+  offer(e: Entry, limits: Limits): Entry[] {
+    const fits = (): boolean => this.length < limits.maxMessages && this.#bytes + e.bytes <= limits.maxBytes;
+    if (fits()) {
+      this.push(e);
+      return [];
+    }
+    if (limits.overflow === 'error') {
+      throw fail(
+        'QUEUE_FULL',
+        `the send queue is full (${this.length} messages, ${this.#bytes} bytes; limits queue.maxMessages ${limits.maxMessages}, queue.maxBytes ${limits.maxBytes})`,
+      );
+    }
+    if (limits.overflow === 'drop-newest' || e.bytes > limits.maxBytes || limits.maxMessages === 0) return [e];
+    const dropped: Entry[] = [];
+    while (this.length && !fits()) dropped.push(this.shift()!);
+    this.push(e);
+    return dropped;
+  }
+
+  /** Drops the oldest entries until the queue is within `limits` again (after `unshift`). */
+  trim(limits: Limits): Entry[] {
+    const dropped: Entry[] = [];
+    while (this.length && (this.length > limits.maxMessages || this.#bytes > limits.maxBytes)) dropped.push(this.shift()!);
+    return dropped;
+  }
+}
