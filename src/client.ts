@@ -4,6 +4,7 @@ import { backoff } from './backoff.js';
 import { byteLength, type Codec, type IncomingData, type WireData } from './codec.js';
 import {
   CLOSE_ABNORMAL,
+  CLOSE_GOING_AWAY,
   CLOSE_NORMAL,
   CLOSE_TIMEOUT_MS,
   CLOSE_TRY_AGAIN_LATER,
@@ -176,7 +177,9 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     this.#urlSource = url;
     this.#protocolsSource = protocols;
     this.#binaryType = o.binaryType;
-    this.#codec = o.codec;
+    // Until a protocol is negotiated, messages queued with only `codecs` given still need a wire
+    // form to be counted in bytes; `#pump` re-encodes them if the negotiated codec differs.
+    this.#codec = o.codec ?? Object.values(o.codecs)[0];
     const hb = o.heartbeat;
     if (hb) {
       this.#heartbeat = new Heartbeat(
@@ -314,7 +317,9 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     }
     const s = this.#socket;
     const q = this.#o.queue;
-    if (state === 'open' && s && this.#queue.length === 0 && (this.#ready || options?.beforeReady)) {
+    // The native socket may already be CLOSING (the server's close frame arrived before its close
+    // event): its send() would discard the data and log an error, so queue the message instead.
+    if (state === 'open' && s && s.readyState === 1 && this.#queue.length === 0 && (this.#ready || options?.beforeReady)) {
       const buffered = s.bufferedAmount ?? 0;
       if (buffered < q.highWaterMark) {
         const c = this.#codec;
@@ -339,11 +344,13 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       beforeReady: options?.beforeReady === true,
     };
     const dropped = this.#queue.offer(entry, q);
+    const accepted = !dropped.includes(entry);
+    if (accepted && entry.expires < this.#expiryAt) this.#armExpiry();
+    // While gated, only a beforeReady message can move; anything else waits for `ready`.
+    if (accepted && state === 'open' && !this.#drainTimer.pending && (this.#ready || entry.beforeReady)) this.#pump();
+    // Listeners run last: one that calls close() finds no half-done work.
     for (const e of dropped) this.#drop(e.data as TSend, 'overflow');
-    if (dropped.includes(entry)) return 'dropped';
-    if (entry.expires < this.#expiryAt) this.#armExpiry();
-    if (state === 'open' && !this.#drainTimer.pending) this.#pump();
-    return 'queued';
+    return accepted ? 'queued' : 'dropped';
   }
 
   /**
@@ -398,7 +405,9 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * ```
    */
   reconnect(): void {
-    this.#requeueUnsent();
+    // The socket being dropped is alive: Chromium still transmits its buffer before the close
+    // frame, so re-queueing those bytes would send them twice (test/browser/queue.test.ts).
+    this.#sent.clear();
     this.#teardown();
     this.#retryTimer.cancel();
     if (!this.#unwatch) this.#watch();
@@ -677,6 +686,8 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     }
     if (typeof advised === 'number' && advised >= 0) delay = Math.min(advised, r.maxDelay);
     if (info.code === CLOSE_TRY_AGAIN_LATER) delay = Math.max(delay, r.maxDelay / 4);
+    // A first attempt that never opened still makes the next one a retry for the token provider.
+    if (this.#tokenReason === 'initial') this.#tokenReason = 'reconnect';
     this.#retries++;
     this.#retryIn(delay, info);
   }
@@ -783,9 +794,17 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       // An open WebSocket keeps a page out of the back/forward cache: let go of it on the way in.
       stored: () => {
         if (this.#state !== 'open' && this.#state !== 'connecting') return;
-        this.#requeueUnsent();
+        // A graceful close still transmits the native buffer before the close frame: re-queueing
+        // it would send it twice, as in reconnect().
+        this.#sent.clear();
         this.#teardown();
         this.#transition('reconnecting');
+        // Like every other lost connection it gets its close event, so apps that pair open/close
+        // stay consistent; the wait has no timer: `pageshow` starts the next attempt.
+        const id = this.#attemptId;
+        const info = { code: CLOSE_GOING_AWAY, reason: 'page entered the back/forward cache', wasClean: false };
+        this.#emitClose(info, true);
+        if (this.#still(id, 'reconnecting')) this.#emit('reconnecting', { attempt: this.#retries, delay: null, closeEvent: info });
       },
       resumed: now,
     });
@@ -817,7 +836,8 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   /** Sends queued messages while the native buffer is under the high-water mark. */
   #pump(): void {
     const s = this.#socket;
-    if (this.#state !== 'open' || !s) return;
+    // A CLOSING native socket keeps the queue: its close event comes next and a retry sends it.
+    if (this.#state !== 'open' || !s || s.readyState !== 1) return;
     const q = this.#o.queue;
     const queue = this.#queue;
     const now = this.#o.now();
@@ -825,14 +845,16 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       const wire = e.codec === this.#codec ? e.wire : this.#codec ? this.#codec.encode(e.data) : (e.data as WireData);
       this.#transmit(s, buffered, e.data, wire, this.#codec);
     };
+    const had = queue.length > 0;
     if (!this.#ready) {
       for (const e of queue.extract((x) => x.beforeReady)) {
         if (e.expires <= now) this.#drop(e.data as TSend, 'expired');
         else send(e, s.bufferedAmount ?? 0);
       }
-      return;
+      // When only beforeReady messages were held, the queue is empty now: settle it below as
+      // after any drain, or its expiry timer lingers and flush() waits for a ready that may not come.
+      if (queue.length) return;
     }
-    const had = queue.length > 0;
     let buffered = s.bufferedAmount ?? 0;
     while (queue.length && buffered < q.highWaterMark) {
       const e = queue.shift()!;

@@ -1,6 +1,8 @@
 /** Close codes with a meaning for the library (RFC 6455 §7.4.1). @internal */
 export const CLOSE_NORMAL = 1000;
 /** @internal */
+export const CLOSE_GOING_AWAY = 1001;
+/** @internal */
 export const CLOSE_ABNORMAL = 1006;
 /** @internal */
 export const CLOSE_TRY_AGAIN_LATER = 1013;

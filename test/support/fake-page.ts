@@ -1,6 +1,7 @@
 // Minimal stand-ins for the page globals the library watches (`window`, `document`,
 // `navigator`), for unit tests that run in Node. The targets keep an exact set of the listeners
 // they hold, so a test can prove that every listener added was removed again.
+import { setMaxListeners } from 'node:events';
 import { vi } from 'vitest';
 
 type Listener = EventListenerOrEventListenerObject;
@@ -12,6 +13,12 @@ export class CountingTarget extends EventTarget {
   /** Every `removeEventListener` call. */
   removes = 0;
   readonly #held = new Map<string, Set<Listener>>();
+
+  constructor() {
+    super();
+    // Tests attach hundreds of clients on purpose; Node's leak warning would only be noise.
+    setMaxListeners(Infinity, this);
+  }
 
   override addEventListener(type: string, listener: Listener | null, options?: boolean | AddEventListenerOptions): void {
     this.adds += 1;
