@@ -408,11 +408,19 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     // The socket being dropped is alive: Chromium still transmits its buffer before the close
     // frame, so re-queueing those bytes would send them twice (test/browser/queue.test.ts).
     this.#sent.clear();
+    const wasOpen = this.#state === 'open';
     this.#teardown();
     this.#retryTimer.cancel();
     if (!this.#unwatch) this.#watch();
     this.#retries = 0;
     this.#authFailures = 0;
+    if (wasOpen) {
+      // Every connection that ends gets its close event, so apps pairing open/close stay right.
+      this.#transition('reconnecting');
+      const id = this.#attemptId;
+      this.#emitClose({ code: CLOSE_NORMAL, reason: 'reconnect', wasClean: true }, true);
+      if (!this.#still(id, 'reconnecting')) return;
+    }
     this.#attempt();
   }
 

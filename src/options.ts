@@ -286,7 +286,7 @@ const show = (v: unknown): string =>
   typeof v === 'string' ? JSON.stringify(v) : typeof v === 'function' ? 'a function' : String(v);
 
 const bad = (path: string, value: unknown, want: string): never => {
-  throw fail('INVALID_OPTION', `options.${path} must be ${want}, got ${show(value)}`);
+  throw fail('INVALID_OPTION', `${path ? `options.${path}` : 'options'} must be ${want}, got ${show(value)}`);
 };
 
 function checkKeys(path: string, given: object, known: readonly string[]): void {
@@ -363,6 +363,10 @@ export function normalizeOptions(options: object | undefined): Normalized {
 
   let auth: Required<AuthOptions> | undefined;
   if (o.auth !== undefined) {
+    // `auth: 'eyJ…'` is likely the token itself: name its type, never its value.
+    if (typeof o.auth !== 'object' || o.auth === null) {
+      throw fail('INVALID_OPTION', `options.auth must be an object, got ${o.auth === null ? 'null' : typeof o.auth}`);
+    }
     auth = group('auth', o.auth, DEFAULTS.auth as Omit<Required<AuthOptions>, 'token'>, ['token']) as Required<AuthOptions>;
     if (typeof auth.token !== 'function' && (typeof auth.token !== 'string' || auth.token === '')) {
       // Never echo a token: name its type only.

@@ -1,0 +1,145 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isResilientWebSocketError } from '../../src/index.js';
+import { isLoopback, isProtocolToken, normalizeUrl, toProtocols, withParam } from '../../src/url.js';
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+/** Runs `fn`, expects a ResilientWebSocketError with `code`, and returns its message. */
+function failure(code: string, fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(isResilientWebSocketError(err)).toBe(true);
+    expect((err as { code: string }).code).toBe(code);
+    return (err as Error).message;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('normalizeUrl', () => {
+  it.each([
+    ['ws://example.com/socket', 'ws://example.com/socket'],
+    ['wss://example.com:8443/a?b=c', 'wss://example.com:8443/a?b=c'],
+    ['http://example.com/socket', 'ws://example.com/socket'],
+    ['https://example.com/socket', 'wss://example.com/socket'],
+    ['HTTPS://Example.COM', 'wss://example.com/'],
+    ['ws://127.0.0.1:8080', 'ws://127.0.0.1:8080/'],
+  ])('accepts %s as %s', (input, expected) => {
+    expect(normalizeUrl(input)).toBe(expected);
+  });
+
+  it('accepts a URL object', () => {
+    expect(normalizeUrl(new URL('https://example.com/x'))).toBe('wss://example.com/x');
+  });
+
+  it.each(['ftp://example.com/', 'file:///tmp/socket', 'mailto:a@example.com', 'javascript:alert(1)', 'data:text/plain,hi'])(
+    'rejects scheme of %s with INVALID_URL naming the scheme',
+    (input) => {
+      const message = failure('INVALID_URL', () => normalizeUrl(input));
+      expect(message).toContain(new URL(input).protocol);
+    },
+  );
+
+  it('rejects a fragment with INVALID_URL naming it', () => {
+    const message = failure('INVALID_URL', () => normalizeUrl('wss://example.com/socket#part'));
+    expect(message).toContain('#part');
+  });
+
+  it.each([
+    ['a number', 42, 'number'],
+    ['null', null, 'object'],
+    ['undefined', undefined, 'undefined'],
+    ['an object', { href: 'wss://example.com' }, 'object'],
+  ])('rejects %s with INVALID_URL naming its type', (_label, input, type) => {
+    expect(failure('INVALID_URL', () => normalizeUrl(input))).toContain(type);
+  });
+
+  it('rejects a relative URL where no page location exists', () => {
+    expect(typeof location).toBe('undefined');
+    expect(failure('INVALID_URL', () => normalizeUrl('/socket'))).toContain('"/socket"');
+  });
+
+  it('rejects a string that is no URL, quoting it', () => {
+    expect(failure('INVALID_URL', () => normalizeUrl('not a url'))).toContain('"not a url"');
+  });
+
+  it('resolves a relative URL against the page, mapping https to wss', () => {
+    vi.stubGlobal('location', { href: 'https://app.example.com/chat/room' });
+    expect(normalizeUrl('/socket')).toBe('wss://app.example.com/socket');
+    expect(normalizeUrl('live')).toBe('wss://app.example.com/chat/live');
+  });
+
+  it('resolves a relative URL against an http page to ws', () => {
+    vi.stubGlobal('location', { href: 'http://localhost:3000/' });
+    expect(normalizeUrl('ws')).toBe('ws://localhost:3000/ws');
+  });
+});
+
+describe('toProtocols', () => {
+  it.each([
+    ['undefined', undefined, []],
+    ['one string', 'chat.v1', ['chat.v1']],
+    ['an array', ['chat.v2', 'chat.v1'], ['chat.v2', 'chat.v1']],
+    ['an empty array', [], []],
+  ])('accepts %s', (_label, input, expected) => {
+    expect(toProtocols(input)).toEqual(expected);
+  });
+
+  it.each([
+    ['an empty string', ''],
+    ['a space', 'chat v1'],
+    ['a comma', 'a,b'],
+    ['a slash', 'chat/1'],
+    ['non-ASCII', 'chät'],
+    ['a non-string in the array', ['ok', 5]],
+  ])('rejects %s with INVALID_OPTION', (_label, input) => {
+    failure('INVALID_OPTION', () => toProtocols(input));
+  });
+
+  it('rejects a duplicate, naming it', () => {
+    expect(failure('INVALID_OPTION', () => toProtocols(['a', 'b', 'a']))).toContain('"a"');
+  });
+
+  it('rejects a value that is neither string nor array, naming its type', () => {
+    expect(failure('INVALID_OPTION', () => toProtocols(7))).toContain('number');
+  });
+});
+
+describe('isProtocolToken', () => {
+  it.each([
+    ['bearer.abc-DEF_123', true],
+    ["!#$%&'*+-.^_`|~", true],
+    ['with space', false],
+    ['quote"', false],
+    ['', false],
+  ])('%s → %s', (input, ok) => {
+    expect(isProtocolToken(input)).toBe(ok);
+  });
+});
+
+describe('withParam', () => {
+  it('adds a query parameter, encoded', () => {
+    expect(withParam('wss://example.com/ws', 'token', 'a b&c')).toBe('wss://example.com/ws?token=a+b%26c');
+  });
+
+  it('replaces an existing value and keeps other parameters', () => {
+    expect(withParam('wss://example.com/ws?room=1&token=old', 'token', 'new')).toBe('wss://example.com/ws?room=1&token=new');
+  });
+});
+
+describe('isLoopback', () => {
+  it.each([
+    ['ws://localhost:1234/', true],
+    ['ws://app.localhost/', true],
+    ['ws://127.0.0.1/', true],
+    ['ws://127.8.9.10/', true],
+    ['ws://[::1]:9000/', true],
+    ['ws://example.com/', false],
+    ['ws://10.0.0.1/', false],
+    ['ws://localhost.example.com/', false],
+  ])('%s → %s', (url, loop) => {
+    expect(isLoopback(url)).toBe(loop);
+  });
+});
