@@ -317,13 +317,16 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     }
     const s = this.#socket;
     const q = this.#o.queue;
+    const ttl = options?.ttl ?? q.ttl;
+    if (typeof ttl !== 'number' || !(ttl >= 0)) throw fail('INVALID_OPTION', `send(): options.ttl must be a number >= 0, got ${String(ttl)}`);
+    const expires = ttl === Infinity ? Infinity : this.#o.now() + ttl;
     // The native socket may already be CLOSING (the server's close frame arrived before its close
     // event): its send() would discard the data and log an error, so queue the message instead.
     if (state === 'open' && s && s.readyState === 1 && this.#queue.length === 0 && (this.#ready || options?.beforeReady)) {
       const buffered = s.bufferedAmount ?? 0;
       if (buffered < q.highWaterMark) {
         const c = this.#codec;
-        this.#transmit(s, buffered, data, c ? c.encode(data) : (data as WireData), c);
+        this.#transmit(s, buffered, data, c ? c.encode(data) : (data as WireData), c, expires);
         return 'sent';
       }
     }
@@ -331,8 +334,6 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       this.#drop(data, 'volatile');
       return 'dropped';
     }
-    const ttl = options?.ttl ?? q.ttl;
-    if (typeof ttl !== 'number' || !(ttl >= 0)) throw fail('INVALID_OPTION', `send(): options.ttl must be a number >= 0, got ${String(ttl)}`);
     const c = this.#codec;
     const wire = c ? c.encode(data) : (data as WireData);
     const entry: Entry = {
@@ -340,7 +341,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       wire,
       codec: c,
       bytes: byteLength(wire),
-      expires: ttl === Infinity ? Infinity : this.#o.now() + ttl,
+      expires,
       beforeReady: options?.beforeReady === true,
     };
     const dropped = this.#queue.offer(entry, q);
@@ -821,12 +822,12 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   // ---- sending -------------------------------------------------------------------------
 
   /** Hands one message to the native socket, remembering it while its bytes may be unsent. */
-  #transmit(s: Native, buffered: number, data: unknown, wire: WireData, codec: Codec | undefined, control = false): void {
+  #transmit(s: Native, buffered: number, data: unknown, wire: WireData, codec: Codec | undefined, expires: number, control = false): void {
     if (this.#o.queue.resend) {
       const sent = this.#sent;
       // Keep only the newest messages that can still account for `buffered` unsent bytes.
       while (sent.length && sent.bytes - sent.peek()!.bytes >= buffered) sent.shift();
-      sent.push({ data, wire, codec, bytes: byteLength(wire), expires: Infinity, beforeReady: false, control });
+      sent.push({ data, wire, codec, bytes: byteLength(wire), expires, beforeReady: false, control });
     }
     s.send(wire);
   }
@@ -834,7 +835,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   /** A ping or auth message: straight out, past the queue and the gate, never re-sent. */
   #control(wire: WireData): void {
     const s = this.#socket;
-    if (s) this.#transmit(s, s.bufferedAmount ?? 0, undefined, wire, undefined, true);
+    if (s) this.#transmit(s, s.bufferedAmount ?? 0, undefined, wire, undefined, Infinity, true);
   }
 
   #drop(data: TSend, reason: DropReason): void {
@@ -851,7 +852,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     const now = this.#o.now();
     const send = (e: Entry, buffered: number): void => {
       const wire = e.codec === this.#codec ? e.wire : this.#codec ? this.#codec.encode(e.data) : (e.data as WireData);
-      this.#transmit(s, buffered, e.data, wire, this.#codec);
+      this.#transmit(s, buffered, e.data, wire, this.#codec, e.expires);
     };
     const had = queue.length > 0;
     if (!this.#ready) {
@@ -917,6 +918,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       const expired = this.#queue.extract((e) => e.expires <= now);
       this.#armExpiry();
       for (const e of expired) this.#drop(e.data as TSend, 'expired');
+      if (expired.length && !this.#queue.length) this.#emit('drain', {});
       this.#settleFlush();
     });
   }
@@ -929,7 +931,10 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   #requeueUnsent(): void {
     const s = this.#socket;
     const sent = this.#sent;
-    if (!s || !sent.length) {
+    // Only a socket the browser has closed holds its buffer for good. One we give up on while it
+    // is still open (heartbeat timeout) may yet deliver that buffer if the link recovers, and the
+    // library never sends a message twice: those bytes are in flight, not re-sent.
+    if (!s || !sent.length || s.readyState !== 3) {
       sent.clear();
       return;
     }
@@ -942,6 +947,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     }
     sent.clear();
     this.#queue.unshift(back);
+    if (back.some((e) => e.expires < this.#expiryAt)) this.#armExpiry();
     for (const e of this.#queue.trim(this.#o.queue)) this.#drop(e.data as TSend, 'overflow');
   }
 }

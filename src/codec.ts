@@ -25,19 +25,22 @@ export interface Codec<TSend = unknown, TReceive = unknown> {
 }
 
 /**
- * JSON over text frames. Binary frames fail to decode.
+ * JSON over text frames. Binary frames fail to decode. `decode` is generic so that
+ * `jsonCodec` fits a `Codec<TSend, TReceive>` of any message types without a cast
+ * (JSON itself cannot check the shape; without type arguments the data is `unknown`).
  *
  * @example
  * ```ts
- * const ws = new ResilientWebSocket<{ type: string }>(url, [], { codec: jsonCodec });
+ * type Msg = { type: string };
+ * const ws = new ResilientWebSocket<Msg, Msg>(url, [], { codec: jsonCodec });
  * ws.send({ type: 'hello' });
  * ```
  */
-export const jsonCodec: Codec<unknown, unknown> = {
+export const jsonCodec: { encode(data: unknown): WireData; decode<T = unknown>(data: IncomingData): T } = {
   encode: (data) => JSON.stringify(data),
-  decode: (data) => {
+  decode: <T>(data: IncomingData): T => {
     if (typeof data !== 'string') throw new TypeError('jsonCodec: expected a text frame');
-    return JSON.parse(data) as unknown;
+    return JSON.parse(data) as T;
   },
 };
 
@@ -60,5 +63,11 @@ export function byteLength(data: WireData): number {
     }
     return n;
   }
-  return 'size' in data && typeof data.size === 'number' ? data.size : (data as ArrayBufferLike).byteLength;
+  if (typeof data === 'object' && data !== null) {
+    if ('size' in data && typeof data.size === 'number') return data.size;
+    if (typeof (data as ArrayBufferLike).byteLength === 'number') return (data as ArrayBufferLike).byteLength;
+  }
+  // Untyped callers may pass anything without a codec; the native send() transmits its string
+  // form, so count that (a NaN here would poison the queue's byte total for good).
+  return byteLength(String(data));
 }
