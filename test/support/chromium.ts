@@ -2,9 +2,8 @@
 // and serves files over http://127.0.0.1 on a free port. Shared by the browser tier, the demo
 // e2e test and the benchmarks.
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync, readFileSync, existsSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, extname, resolve, sep } from 'node:path';
+import { readFileSync, existsSync, statSync } from 'node:fs';
+import { extname, resolve, sep } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
 /** The browser binary: `RESILIENT_WS_CHROMIUM` overrides Debian's `/usr/bin/chromium`. */
@@ -26,23 +25,20 @@ export interface LaunchedBrowser {
   close(): Promise<void>;
 }
 
-/** A fresh Chromium with its own empty profile, removed again on `close()`. */
+/**
+ * A fresh Chromium. Playwright gives every `launch()` its own new, empty profile directory and
+ * removes it on close (it refuses a `--user-data-dir` argument of ours).
+ */
 export async function launchChromium(): Promise<LaunchedBrowser> {
-  const profile = mkdtempSync(join(tmpdir(), 'rws-chromium-'));
   const path = chromiumPath();
   if (!existsSync(path)) {
     throw new Error(`Chromium not found at ${path}: install it (apt-get install chromium) or set RESILIENT_WS_CHROMIUM`);
   }
-  const browser = await chromium.launch({
-    executablePath: path,
-    args: [...CHROMIUM_ARGS, `--user-data-dir=${profile}`],
-    timeout: 30_000,
-  });
+  const browser = await chromium.launch({ executablePath: path, args: CHROMIUM_ARGS, timeout: 30_000 });
   return {
     browser,
     async close() {
       await browser.close().catch(() => undefined);
-      rmSync(profile, { recursive: true, force: true });
     },
   };
 }
