@@ -1,0 +1,341 @@
+// The resilient-ws chat demo: one Node.js process serves the page, the built library and the
+// chat WebSocket endpoint on one port, plus fault endpoints that break the connection on
+// purpose so a person can watch the client recover. `npm run demo` runs this file.
+import { createServer } from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer } from 'ws';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PUBLIC = join(ROOT, 'demo', 'public');
+const DIST = join(ROOT, 'dist');
+const SRC = join(ROOT, 'src');
+const BUNDLES = ['resilient-ws.umd.min.js', 'resilient-ws.mjs'];
+
+const PROTOCOL = 'chat.v1';
+const HISTORY_SIZE = 50;
+// Message ids remembered for de-duplication (and for received()).
+const SEEN_IDS = 10_000;
+const MAX_NAME = 40;
+const MAX_TEXT = 500;
+const MAX_ID = 64;
+// A client that opened but has not authenticated by then holds a socket for nothing.
+const AUTH_DEADLINE_MS = 10_000;
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+};
+
+// URL path → file. The ESM bundle imports `mitt` by its bare name (a bundler resolves it);
+// a page without a bundler maps that name to this file with an import map.
+const ROUTES = [
+  ['/dist/', DIST],
+  ['/vendor/mitt.mjs', join(ROOT, 'node_modules', 'mitt', 'dist', 'mitt.mjs')],
+  ['/', PUBLIC],
+];
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    const t = entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs;
+    if (t > newest) newest = t;
+  }
+  return newest;
+}
+
+/**
+ * Runs `npm run build` when a bundle the page loads is missing or older than a file in `src/`,
+ * so a fresh clone (or an edited source) never shows a stale library.
+ */
+export function ensureBuilt({ log = console.log } = {}) {
+  const src = newestMtime(SRC);
+  const stale = BUNDLES.filter((name) => {
+    const file = join(DIST, name);
+    return !existsSync(file) || statSync(file).mtimeMs < src;
+  });
+  if (stale.length === 0) return;
+  log(`Building resilient-ws (${stale.join(', ')} missing or older than src/)…`);
+  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit', shell: process.platform === 'win32' });
+  if (r.status !== 0) throw new Error(`npm run build failed (exit ${r.status ?? r.signal})`);
+}
+
+function sendFile(res, path) {
+  const file = (() => {
+    for (const [prefix, target] of ROUTES) {
+      if (path === prefix && !prefix.endsWith('/')) return target;
+      if (!prefix.endsWith('/') || !path.startsWith(prefix)) continue;
+      const rest = path.slice(prefix.length) || 'index.html';
+      const full = resolve(target, rest);
+      // Refuse `..` tricks: only files inside the mapped folder are served.
+      return full.startsWith(target + sep) ? full : undefined;
+    }
+    return undefined;
+  })();
+  if (!file || !existsSync(file) || !statSync(file).isFile()) {
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('Not found');
+    return;
+  }
+  res.writeHead(200, {
+    'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+    // The demo rebuilds the library in place; a cached bundle would hide the change.
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(readFileSync(file));
+}
+
+const text = (res, status, body) =>
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(body);
+
+const isShortString = (v, max) => typeof v === 'string' && v.length > 0 && v.length <= max;
+
+/**
+ * Starts the demo on `host:port` (port 0 picks a free one).
+ *
+ * @param {object} [options]
+ * @param {number} [options.port=8080]
+ * @param {string} [options.host='127.0.0.1'] The demo's fault endpoints are unauthenticated: keep it on loopback.
+ * @param {number} [options.tokenTtlMs=60000] How long a token from `GET /token` stays valid.
+ * @param {number} [options.restartDowntimeMs=2000] How long `/fault/restart` refuses new connections.
+ * @param {(line: string) => void} [options.log] Where to report faults and connections; silent by default.
+ * @returns {Promise<import('./server.d.mts').Demo>}
+ */
+export async function startDemo({
+  port = 8080,
+  host = '127.0.0.1',
+  tokenTtlMs = 60_000,
+  restartDowntimeMs = 2000,
+  log = () => {},
+} = {}) {
+  const tokens = new Map();
+  const history = [];
+  const received = new Map();
+  /** @type {Set<import('ws').WebSocket>} */
+  const members = new Set();
+  let nextConnection = 1;
+  let refuseUntil = 0;
+  let resumeTimer;
+
+  const accepting = () => Date.now() >= refuseUntil;
+
+  function issueToken() {
+    // Forget expired tokens so a page left open for days does not grow the map.
+    for (const [t, expires] of tokens) if (expires <= Date.now()) tokens.delete(t);
+    const token = randomBytes(18).toString('base64url');
+    tokens.set(token, Date.now() + tokenTtlMs);
+    return token;
+  }
+
+  // A token authorises one connection: the client asks for a fresh one before every attempt.
+  function redeem(token) {
+    const expires = typeof token === 'string' ? tokens.get(token) : undefined;
+    if (expires === undefined) return 'invalid token';
+    tokens.delete(token);
+    return expires > Date.now() ? undefined : 'token expired';
+  }
+
+  const broadcast = (message) => {
+    const wire = JSON.stringify(message);
+    for (const ws of members) if (!ws.stalled && ws.readyState === ws.OPEN) ws.send(wire);
+  };
+  const presence = () => broadcast({ type: 'presence', online: members.size });
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 16 * 1024,
+    // The page offers `chat.v1`; a client that offers only other protocols is refused at the
+    // handshake instead of being served a format it did not ask for.
+    handleProtocols: (offered) => (offered.has(PROTOCOL) ? PROTOCOL : false),
+  });
+
+  wss.on('connection', (ws) => {
+    ws.connection = `c${nextConnection++}`;
+    ws.stalled = false;
+    const deadline = setTimeout(() => ws.close(4001, 'no token sent'), AUTH_DEADLINE_MS);
+    log(`${ws.connection} connected`);
+
+    ws.on('message', (data, isBinary) => {
+      // A stalled connection stands for a link that silently stopped: nothing is read from it
+      // and nothing is written to it, so only the client's heartbeat can tell.
+      if (ws.stalled) return;
+      const raw = isBinary ? '' : data.toString();
+      if (raw === 'ping') {
+        ws.send('pong');
+        return;
+      }
+      let msg;
+      try {
+        msg = JSON.parse(raw);
+      } catch {
+        return;
+      }
+      if (!members.has(ws)) {
+        if (msg?.type !== 'auth') return;
+        clearTimeout(deadline);
+        const refused = redeem(msg.token);
+        if (refused) {
+          log(`${ws.connection} refused: ${refused}`);
+          ws.close(4001, refused);
+          return;
+        }
+        members.add(ws);
+        ws.send(JSON.stringify({ type: 'welcome', connection: ws.connection, online: members.size, history }));
+        presence();
+        return;
+      }
+      if (msg?.type !== 'chat' || !isShortString(msg.id, MAX_ID) || !isShortString(msg.name, MAX_NAME) || !isShortString(msg.text, MAX_TEXT)) {
+        return;
+      }
+      const copies = (received.get(msg.id) ?? 0) + 1;
+      received.set(msg.id, copies);
+      // The page resends a message the server may never have seen after a reconnect (see
+      // app.js); the id makes that safe.
+      if (copies > 1) return;
+      if (received.size > SEEN_IDS) received.delete(received.keys().next().value);
+      const chat = { type: 'chat', id: msg.id, name: msg.name, text: msg.text, at: Date.now() };
+      history.push(chat);
+      if (history.length > HISTORY_SIZE) history.shift();
+      broadcast(chat);
+    });
+
+    ws.on('close', (code) => {
+      clearTimeout(deadline);
+      log(`${ws.connection} closed (${code})`);
+      if (members.delete(ws)) presence();
+    });
+    ws.on('error', () => {});
+  });
+
+  const faults = {
+    restart(downtimeMs = restartDowntimeMs) {
+      log(`fault: restart, refusing connections for ${downtimeMs} ms`);
+      refuseUntil = Date.now() + downtimeMs;
+      clearTimeout(resumeTimer);
+      // Only to log the moment the server takes connections again; `accepting()` decides.
+      if (Number.isFinite(downtimeMs)) resumeTimer = setTimeout(() => log('fault: accepting connections again'), downtimeMs);
+      // terminate() destroys the TCP socket without a close frame: the client sees 1006, as
+      // when a server process dies.
+      for (const ws of wss.clients) ws.terminate();
+    },
+    resume() {
+      refuseUntil = 0;
+      clearTimeout(resumeTimer);
+      log('fault: accepting connections again');
+    },
+    drop() {
+      log('fault: drop all connections');
+      for (const ws of wss.clients) ws.close(1001, 'dropped by the fault panel');
+    },
+    expire() {
+      log('fault: expire all sessions');
+      tokens.clear();
+      for (const ws of wss.clients) ws.close(4001, 'session expired');
+    },
+    stall(connection) {
+      let n = 0;
+      for (const ws of wss.clients) {
+        if (connection && ws.connection !== connection) continue;
+        ws.stalled = true;
+        n++;
+      }
+      log(`fault: stall ${connection ?? 'all connections'} (${n})`);
+      if (n > 0) presence();
+      return n;
+    },
+  };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://demo');
+    const path = decodeURIComponent(url.pathname);
+    if (path === '/token' && req.method === 'GET') return text(res, 200, issueToken());
+    if (path.startsWith('/fault/')) {
+      if (req.method !== 'POST') return text(res, 405, 'Use POST');
+      const name = path.slice('/fault/'.length);
+      if (name === 'restart') faults.restart();
+      else if (name === 'drop') faults.drop();
+      else if (name === 'expire') faults.expire();
+      else if (name === 'stall') faults.stall(url.searchParams.get('connection') ?? undefined);
+      else return text(res, 404, 'Unknown fault');
+      return text(res, 200, 'ok');
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'Method not allowed');
+    sendFile(res, path);
+  });
+
+  server.on('upgrade', (req, socket, head) => {
+    const path = new URL(req.url ?? '/', 'http://demo').pathname;
+    if (path !== '/chat' || !accepting()) {
+      // While "restarting", refuse like a proxy whose backend is down; the browser reports a
+      // failed handshake (1006) and the client backs off.
+      socket.end(`HTTP/1.1 ${path === '/chat' ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+
+  await new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, host, () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
+  const bound = server.address().port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+
+  return {
+    url: `http://${shownHost}:${bound}/`,
+    port: bound,
+    faults,
+    received: (id) => received.get(id) ?? 0,
+    close() {
+      clearTimeout(resumeTimer);
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      return new Promise((ok) => server.close(() => ok()));
+    },
+  };
+}
+
+async function main() {
+  const port = process.env.PORT === undefined || process.env.PORT === '' ? 8080 : Number(process.env.PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`);
+    process.exit(1);
+  }
+  try {
+    ensureBuilt();
+  } catch (err) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  let demo;
+  try {
+    demo = await startDemo({ port, log: (line) => console.log(`  ${line}`) });
+  } catch (err) {
+    if (err.code === 'EADDRINUSE') {
+      console.error(`Port ${port} is in use; run PORT=${port + 1} npm run demo`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  console.log(`resilient-ws chat demo: http://localhost:${demo.port}/`);
+  console.log(`  same chat with the ESM build: http://localhost:${demo.port}/esm.html`);
+  console.log('  open it in two windows, then try the fault buttons; Ctrl+C stops the server');
+  const stop = () => demo.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();
