@@ -1,30 +1,12 @@
 // Token authentication and subprotocols in headless Chromium against the fault server (SPEC.md
 // §5). The page's token provider asks the test process through `page.exposeFunction`, so the
 // test rotates tokens the way an auth backend would, and the server accepts only current ones.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FaultServer, type FaultServerOptions, type TokenCarrier } from '../server/fault-server.js';
-import { BUNDLES, Harness, type Bundle, type PageEvent, type TestPage } from './harness.js';
+import { BUNDLES, browserFixture, sleep, type Bundle, type PageEvent, type TestPage } from './harness.js';
 
-let harness: Harness;
-let server: FaultServer | undefined;
-let tp: TestPage | undefined;
+const fx = browserFixture();
 
-beforeAll(async () => {
-  harness = await Harness.start();
-});
-
-afterAll(async () => {
-  await harness?.close();
-});
-
-afterEach(async () => {
-  await tp?.dispose();
-  tp = undefined;
-  await server?.close();
-  server = undefined;
-});
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface TokenRequest {
   attempt: number;
@@ -56,10 +38,10 @@ async function setup(
   desk: TokenDesk,
   serverOptions: FaultServerOptions,
 ): Promise<{ t: TestPage; s: FaultServer }> {
-  server = await FaultServer.start(serverOptions);
-  tp = await harness.newPage(bundle);
-  await tp.page.exposeFunction('rwsToken', (request: TokenRequest) => desk.issue(request));
-  return { t: tp, s: server };
+  fx.server = await FaultServer.start(serverOptions);
+  fx.tp = await fx.harness.newPage(bundle);
+  await fx.tp.page.exposeFunction('rwsToken', (request: TokenRequest) => desk.issue(request));
+  return { t: fx.tp, s: fx.server };
 }
 
 /** Page-side options (a JS expression) for a client that authenticates `via`. */
@@ -190,9 +172,9 @@ describe('a provider that only has a bad token (esm bundle)', () => {
 
 describe.each(BUNDLES)('subprotocols (%s bundle)', (bundle) => {
   it("negotiates v1.chat when offered ['v2.chat', 'v1.chat'] to a v1-only server, and picks its codec", async () => {
-    server = await FaultServer.start({ mode: 'echo', protocols: ['v1.chat'] });
-    const s = server;
-    const t = (tp = await harness.newPage(bundle));
+    fx.server = await FaultServer.start({ mode: 'echo', protocols: ['v1.chat'] });
+    const s = fx.server;
+    const t = (fx.tp = await fx.harness.newPage(bundle));
     const c = await t.create(s.url, {
       protocols: ['v2.chat', 'v1.chat'],
       optionsJs: `({ codecs: { 'v1.chat': ResilientWS.jsonCodec, 'v2.chat': { encode: () => 'v2!', decode: () => 'v2!' } } })`,

@@ -1,36 +1,18 @@
 // The built bundles in headless Chromium against a real server that restarts, drops, refuses
 // and closes with chosen codes. Each scenario waits for events (server records or page-side
 // event logs) and asserts concrete outcomes; the only fixed wait is "nothing happens for 3 s".
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FaultServer } from '../server/fault-server.js';
-import { BUNDLES, Harness, type Bundle, type PageEvent, type SendRecord, type TestPage } from './harness.js';
+import { BUNDLES, browserFixture, sleep, type Bundle, type PageEvent, type SendRecord, type TestPage } from './harness.js';
 
-let harness: Harness;
-let server: FaultServer | undefined;
-let tp: TestPage | undefined;
-
-beforeAll(async () => {
-  harness = await Harness.start();
-});
-
-afterAll(async () => {
-  await harness?.close();
-});
-
-afterEach(async () => {
-  await tp?.dispose();
-  tp = undefined;
-  await server?.close();
-  server = undefined;
-});
+const fx = browserFixture();
 
 const setup = async (bundle: Bundle, mode: 'echo' | 'sink' = 'echo'): Promise<{ tp: TestPage; server: FaultServer }> => {
-  server = await FaultServer.start({ mode });
-  tp = await harness.newPage(bundle);
-  return { tp, server };
+  fx.server = await FaultServer.start({ mode });
+  fx.tp = await fx.harness.newPage(bundle);
+  return { tp: fx.tp, server: fx.server };
 };
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Checks the numbered messages the sink received against what the page sent. Duplicates and

@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { FaultServer } from '../server/fault-server.js';
 import { launchChromium, serveStatic, type LaunchedBrowser, type StaticServer } from '../support/chromium.js';
 
 /** The repository root, served as the web root. */
@@ -349,3 +351,34 @@ export class Harness {
     await this.web.close();
   }
 }
+
+/** What a browser test file shares: one harness, and the server and page of the current test. */
+export interface BrowserFixture {
+  harness: Harness;
+  server: FaultServer | undefined;
+  tp: TestPage | undefined;
+}
+
+/**
+ * Starts one Chromium for the test file and disposes of each test's page and fault server after
+ * it, so no socket, server or browser outlives the test that made it.
+ */
+export function browserFixture(): BrowserFixture {
+  const fx = {} as BrowserFixture;
+  beforeAll(async () => {
+    fx.harness = await Harness.start();
+  });
+  afterAll(async () => {
+    await fx.harness?.close();
+  });
+  afterEach(async () => {
+    await fx.tp?.dispose();
+    fx.tp = undefined;
+    await fx.server?.close();
+    fx.server = undefined;
+  });
+  return fx;
+}
+
+/** Only for asserting that nothing happens during a window (e.g. no attempt for 3 s). */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,41 +1,23 @@
 // Liveness in headless Chromium against the fault server: the heartbeat finds a half-open link
 // and reconnects without losing what was queued, and going offline wastes no attempt. Waits
 // are on events (page logs, server records); the only fixed wait is the 3 s offline window.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FaultServer } from '../server/fault-server.js';
-import { Harness, type Bundle, type TestPage } from './harness.js';
+import { browserFixture, sleep, type Bundle, type TestPage } from './harness.js';
 
 const HEARTBEAT = { interval: 1000, timeout: 1000 };
 /** How much later than interval + timeout the death may be reported (timer and IPC slack). */
 const SLACK = 1000;
 const OFFLINE_MS = 3000;
 
-let harness: Harness;
-let server: FaultServer | undefined;
-let tp: TestPage | undefined;
-
-beforeAll(async () => {
-  harness = await Harness.start();
-});
-
-afterAll(async () => {
-  await harness?.close();
-});
-
-afterEach(async () => {
-  await tp?.dispose();
-  tp = undefined;
-  await server?.close();
-  server = undefined;
-});
+const fx = browserFixture();
 
 const setup = async (bundle: Bundle = 'esm'): Promise<{ t: TestPage; s: FaultServer }> => {
-  server = await FaultServer.start({ mode: 'sink' });
-  tp = await harness.newPage(bundle);
-  return { t: tp, s: server };
+  fx.server = await FaultServer.start({ mode: 'sink' });
+  fx.tp = await fx.harness.newPage(bundle);
+  return { t: fx.tp, s: fx.server };
 };
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('heartbeat', () => {
   it('keeps a healthy connection open: pings are answered and pongs are not messages', async () => {

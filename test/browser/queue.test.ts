@@ -2,33 +2,16 @@
 // the native buffer near the high-water mark and the queue within its bounds, and what Chromium
 // still reports in bufferedAmount after an abnormal close is re-sent, once, in order.
 // Findings are written up in test/browser/QUEUE-FINDINGS.md.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FaultServer, analyzeSequence, type ReceivedMessage } from '../server/fault-server.js';
-import { Harness, type TestPage } from './harness.js';
+import { browserFixture, type TestPage } from './harness.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const CHUNK = 64 * KiB;
 const HWM = 1 * MiB;
 
-let harness: Harness;
-let server: FaultServer | undefined;
-let tp: TestPage | undefined;
-
-beforeAll(async () => {
-  harness = await Harness.start();
-});
-
-afterAll(async () => {
-  await harness?.close();
-});
-
-afterEach(async () => {
-  await tp?.dispose();
-  tp = undefined;
-  await server?.close();
-  server = undefined;
-});
+const fx = browserFixture();
 
 // Page-side helpers, as a plain script so no transpiler helper leaks into the page.
 // `Spy` is a native WebSocket that records, per connection, the peak bufferedAmount right after
@@ -150,8 +133,8 @@ function chunkSeq(m: ReceivedMessage): number {
 const UNLIMITED = `({ queue: { highWaterMark: ${64 * MiB}, lowWaterMark: 0, maxBytes: ${64 * MiB} }, reconnect: { minDelay: 200, maxDelay: 200, jitter: 'none' }, WebSocket: queueTest.Spy })`;
 
 async function setup(bundle: 'umd' | 'esm', optionsJs: string): Promise<{ t: TestPage; s: FaultServer; i: number }> {
-  const s = (server = await FaultServer.start({ mode: 'sink' }));
-  const t = (tp = await harness.newPage(bundle));
+  const s = (fx.server = await FaultServer.start({ mode: 'sink' }));
+  const t = (fx.tp = await fx.harness.newPage(bundle));
   await t.page.evaluate(PAGE_CODE);
   const i = await t.create(s.url, { optionsJs });
   await t.page.evaluate(`queueTest.watch(${i})`);

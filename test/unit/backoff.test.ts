@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { backoff, type BackoffOptions } from '../../src/backoff.js';
 import { MAX_TIMEOUT_MS } from '../../src/constants.js';
+import { seededRandom } from '../support/random.js';
 
 const base: BackoffOptions = { minDelay: 1000, maxDelay: 30_000, factor: 2, jitter: 'none' };
 const fixed = (r: number) => (): number => r;
-
-/** A small seeded PRNG (mulberry32), so the spread test is reproducible. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('backoff', () => {
   // [label, attempt, option overrides, random, expected ms]
@@ -68,7 +57,7 @@ describe('backoff', () => {
   });
 
   it('spreads 1000 clients cut off together over the whole first window with full jitter', () => {
-    const random = seeded(20240611);
+    const random = seededRandom(20240611);
     const o: BackoffOptions = { ...base, jitter: 'full' };
     const deciles = new Array<number>(10).fill(0);
     for (let client = 0; client < 1000; client++) {

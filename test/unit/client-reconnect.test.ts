@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CloseInfo, WebSocketConstructor } from '../../src/index.js';
 import { advance, client, exact, FakeSocket, moves, openClient, record, settle, useFakeClock, WS_URL } from './client-harness.js';
+import { seededRandom } from '../support/random.js';
 
 useFakeClock();
 
@@ -164,15 +165,7 @@ describe('backoff in time', () => {
   });
 
   it('spreads the first retry of 1000 clients cut off together over [0, minDelay) with full jitter', async () => {
-    // mulberry32: a seeded PRNG, so the spread is reproducible.
-    let seed = 7;
-    const random = (): number => {
-      seed = (seed + 0x6d2b79f5) >>> 0;
-      let t = seed;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    const random = seededRandom(7);
     const clients = Array.from({ length: 1000 }, () => client({ reconnect: { minDelay: 1000, jitter: 'full' }, random }));
     await settle();
     const first = [...FakeSocket.instances];

@@ -2,20 +2,9 @@
 // byteLength of buffers and views), and jsonCodec must round-trip JSON over text frames.
 import { describe, expect, it } from 'vitest';
 import { byteLength, jsonCodec } from '../../src/codec.js';
+import { seededRandom } from '../support/random.js';
 
 const utf8 = (s: string): number => new TextEncoder().encode(s).length;
-
-/** A small seeded PRNG (mulberry32), so a failing random case can be reproduced. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('byteLength of strings', () => {
   it.each([
@@ -38,7 +27,7 @@ describe('byteLength of strings', () => {
   });
 
   it('matches TextEncoder on 2000 random strings (incl. lone surrogates)', () => {
-    const random = prng(0x5eed);
+    const random = seededRandom(0x5eed);
     // Weighted toward the edges of each UTF-8 length class and toward surrogates.
     const pools = [
       () => Math.floor(random() * 0x80),

@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULTS, isResilientWebSocketError, jsonCodec, readRetryAfter, ResilientWebSocket } from '../../src/index.js';
+import { DEFAULTS, jsonCodec, readRetryAfter, ResilientWebSocket } from '../../src/index.js';
 import { normalizeOptions } from '../../src/options.js';
 import { FakeWebSocket } from '../support/fake-socket.js';
-
-/** Runs `fn`, expects a ResilientWebSocketError with `code`, and returns its message. */
-function failure(code: string, fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(isResilientWebSocketError(err)).toBe(true);
-    expect((err as { code: string }).code).toBe(code);
-    return (err as Error).message;
-  }
-  throw new Error('expected a throw');
-}
+import { failure } from '../support/failure.js';
 
 const fn = (): undefined => undefined;
 const codec = { encode: (x: unknown) => String(x), decode: (x: unknown) => x };

@@ -1,22 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isResilientWebSocketError } from '../../src/index.js';
 import { isLoopback, isProtocolToken, normalizeUrl, toProtocols, withParam } from '../../src/url.js';
+import { failure } from '../support/failure.js';
 
 afterEach(() => {
   vi.unstubAllGlobals();
 });
-
-/** Runs `fn`, expects a ResilientWebSocketError with `code`, and returns its message. */
-function failure(code: string, fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(isResilientWebSocketError(err)).toBe(true);
-    expect((err as { code: string }).code).toBe(code);
-    return (err as Error).message;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('normalizeUrl', () => {
   it.each([
