@@ -39,6 +39,11 @@ export default [
   {
     input,
     plugins: [dts()],
-    output: { file: 'dist/resilient-ws.d.ts', format: 'es' },
+    // One declaration file per module system, or TypeScript's node16 resolution reads the ESM
+    // types for a require() ("masquerading as ESM", reported by attw and publint).
+    output: [
+      { file: 'dist/resilient-ws.d.ts', format: 'es' },
+      { file: 'dist/resilient-ws.d.cts', format: 'es' },
+    ],
   },
 ];

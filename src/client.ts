@@ -67,7 +67,7 @@ interface Plan {
 
 type DomType = 'open' | 'message' | 'close' | 'error';
 /** A native-style `on…` handler: called with the client as `this`. */
-type DomHandler<This, E extends Event = Event> = ((this: This, ev: E) => unknown) | null;
+export type DomHandler<This, E extends Event = Event> = ((this: This, ev: E) => unknown) | null;
 
 const noop = (): void => undefined;
 

@@ -1,8 +1,8 @@
-export { ResilientWebSocket, type SendOptions, type SendResult } from './client.js';
+export { ResilientWebSocket, type DomHandler, type SendOptions, type SendResult } from './client.js';
 export { ResilientWebSocketError, isResilientWebSocketError, type ErrorCode } from './errors.js';
 export { jsonCodec, type Codec, type IncomingData, type WireData } from './codec.js';
 export { base64url } from './auth.js';
-export { backoff, type Jitter } from './backoff.js';
+export { backoff, type BackoffOptions, type Jitter } from './backoff.js';
 export {
   DEFAULTS,
   readRetryAfter,

@@ -289,42 +289,117 @@ const bad = (path: string, value: unknown, want: string): never => {
   throw fail('INVALID_OPTION', `${path ? `options.${path}` : 'options'} must be ${want}, got ${show(value)}`);
 };
 
-function checkKeys(path: string, given: object, known: readonly string[]): void {
+/** A check returns what the value should have been, or nothing when it is fine. */
+type Check = (v: unknown) => string | undefined;
+
+const atLeast =
+  (min: number, kind: 'finite' | 'number' | 'integer'): Check =>
+  (v) =>
+    typeof v === 'number' &&
+    v >= min &&
+    (kind === 'finite' ? Number.isFinite(v) : kind === 'integer' ? Number.isInteger(v) || v === Infinity : true)
+      ? undefined
+      : `${kind === 'finite' ? 'a finite number' : kind === 'integer' ? 'an integer' : 'a number'} >= ${min}`;
+const oneOf =
+  (...allowed: readonly unknown[]): Check =>
+  (v) =>
+    allowed.includes(v) ? undefined : `one of ${allowed.map(show).join(', ')}`;
+const typed =
+  (type: 'function' | 'boolean' | 'string', optional = true): Check =>
+  (v) =>
+    typeof v === type || (optional && v === undefined) ? undefined : `a ${type}`;
+const isCodec = (c: unknown): boolean =>
+  typeof c === 'object' && c !== null && typeof (c as Codec).encode === 'function' && typeof (c as Codec).decode === 'function';
+const codec: Check = (v) => (v === undefined || isCodec(v) ? undefined : 'an object with encode() and decode()');
+const fn: Check = (v) => (v === undefined || typeof v === 'function' ? undefined : 'a function');
+
+// One row per option: the checks also list the known keys of each group. Built on first use, so
+// an import that leaves the client out (e.g. only jsonCodec) leaves these out too.
+const makeRules = () => ({
+  reconnect: {
+    minDelay: atLeast(0, 'finite'),
+    maxDelay: atLeast(0, 'finite'),
+    factor: atLeast(1, 'finite'),
+    jitter: oneOf('full', 'equal', 'none'),
+    maxRetries: atLeast(0, 'integer'),
+    connectTimeout: atLeast(1, 'finite'),
+    stableAfter: atLeast(0, 'finite'),
+    shouldReconnect: fn,
+    retryAfter: fn,
+  },
+  queue: {
+    highWaterMark: atLeast(0, 'finite'),
+    lowWaterMark: atLeast(0, 'finite'),
+    maxMessages: atLeast(0, 'integer'),
+    maxBytes: atLeast(0, 'number'),
+    overflow: oneOf('drop-oldest', 'drop-newest', 'error'),
+    ttl: atLeast(0, 'number'),
+    resend: oneOf('unsent', false),
+  },
+  auth: {
+    token: () => undefined, // checked apart: its value must never reach a message
+    via: oneOf('query', 'protocol', 'message'),
+    param: (v: unknown) => (typeof v === 'string' && v ? undefined : 'a non-empty string'),
+    protocolPrefix: typed('string', false),
+    message: fn,
+    failCodes: (v: unknown) =>
+      Array.isArray(v) && v.every((c) => Number.isInteger(c) && c >= 1000 && c <= 4999) ? undefined : 'an array of close codes (1000–4999)',
+    maxFailures: atLeast(1, 'integer'),
+    requireSecure: typed('boolean', false),
+  },
+  heartbeat: {
+    interval: atLeast(1, 'finite'),
+    timeout: atLeast(1, 'finite'),
+    message: () => undefined,
+    isPong: fn,
+  },
+});
+type Rules = ReturnType<typeof makeRules>;
+let RULES: Rules | undefined;
+
+const makeTop = (): Record<string, Check> => ({
+  reconnect: () => undefined,
+  queue: () => undefined,
+  auth: () => undefined,
+  heartbeat: () => undefined,
+  codec,
+  codecs: (v) => (v === undefined || (typeof v === 'object' && v !== null) ? undefined : 'an object mapping subprotocols to codecs'),
+  ready: fn,
+  pauseWhenHidden: typed('boolean'),
+  WebSocket: fn,
+  binaryType: (v) => (v === undefined ? undefined : oneOf('blob', 'arraybuffer')(v)),
+  now: fn,
+  random: fn,
+});
+let TOP: Record<string, Check> | undefined;
+
+/** Rejects unknown keys (pointing renamed ones to their new name), then runs every check. */
+function check(prefix: string, given: object, rules: Record<string, Check>): void {
+  const known = Object.keys(rules);
   for (const key of Object.keys(given)) {
     if (known.includes(key)) continue;
     const to = RENAMED[key];
     throw fail(
       'INVALID_OPTION',
-      to ? `options.${path}${key} was renamed: use ${to}` : `options.${path}${key} is not an option (known: ${known.join(', ')})`,
+      to ? `options.${prefix}${key} was renamed: use ${to}` : `options.${prefix}${key} is not an option (known: ${known.join(', ')})`,
     );
+  }
+  for (const key of known) {
+    const v = (given as Record<string, unknown>)[key];
+    const want = rules[key]!(v);
+    if (want) bad(prefix + key, v, want);
   }
 }
 
-function group<T extends object>(path: string, given: unknown, defaults: T, extra: readonly string[] = []): T {
+/** A group's defaults with the given values over them, checked. */
+function group<T extends object>(name: keyof Rules, given: unknown, defaults: T): T {
   if (given === undefined) return defaults;
-  if (typeof given !== 'object' || given === null) bad(path, given, 'an object');
-  checkKeys(`${path}.`, given as object, [...Object.keys(defaults), ...extra]);
+  if (typeof given !== 'object' || given === null) bad(name, given, 'an object');
   const out = { ...defaults } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(given as object)) if (v !== undefined) out[k] = v;
+  for (const [k, v] of Object.entries(given as object)) if (v !== undefined || !(k in out)) out[k] = v;
+  check(`${name}.`, out, (RULES ??= makeRules())[name]);
   return out as T;
 }
-
-const num = (path: string, v: unknown, min: number, int = false): number =>
-  typeof v === 'number' && v >= min && (int ? Number.isInteger(v) || v === Infinity : !Number.isNaN(v))
-    ? v
-    : bad(path, v, `${int ? 'an integer' : 'a number'} >= ${min}`);
-
-const finite = (path: string, v: unknown, min: number): number =>
-  Number.isFinite(v) ? num(path, v, min) : bad(path, v, `a finite number >= ${min}`);
-
-const oneOf = <T>(path: string, v: unknown, allowed: readonly T[]): T =>
-  allowed.includes(v as T) ? (v as T) : bad(path, v, `one of ${allowed.map(show).join(', ')}`);
-
-const fnOrUndefined = (path: string, v: unknown): void => {
-  if (v !== undefined && typeof v !== 'function') bad(path, v, 'a function');
-};
-
-const TOP = ['reconnect', 'queue', 'auth', 'heartbeat', 'codec', 'codecs', 'ready', 'pauseWhenHidden', 'WebSocket', 'binaryType', 'now', 'random'];
 
 /**
  * Checks every option and fills in the defaults, once, in the constructor. Throws
@@ -334,32 +409,13 @@ export function normalizeOptions(options: object | undefined): Normalized {
   if (options === undefined || options === null) options = {};
   if (typeof options !== 'object') bad('', options, 'an object');
   const o = options as Options<unknown, unknown>;
-  checkKeys('', o, TOP);
+  check('', o, (TOP ??= makeTop()));
 
   const r =
-    o.reconnect === false
-      ? { ...DEFAULTS.reconnect, maxRetries: 0 }
-      : group('reconnect', o.reconnect, DEFAULTS.reconnect as Required<Omit<ReconnectOptions, 'shouldReconnect'>>, ['shouldReconnect']);
-  finite('reconnect.minDelay', r.minDelay, 0);
-  finite('reconnect.maxDelay', r.maxDelay, 0);
+    o.reconnect === false ? { ...DEFAULTS.reconnect, maxRetries: 0 } : group('reconnect', o.reconnect, DEFAULTS.reconnect as Normalized['reconnect']);
   if (r.maxDelay < r.minDelay) bad('reconnect.maxDelay', r.maxDelay, `>= reconnect.minDelay (${r.minDelay})`);
-  finite('reconnect.factor', r.factor, 1);
-  oneOf('reconnect.jitter', r.jitter, ['full', 'equal', 'none']);
-  num('reconnect.maxRetries', r.maxRetries, 0, true);
-  finite('reconnect.connectTimeout', r.connectTimeout, 1);
-  finite('reconnect.stableAfter', r.stableAfter, 0);
-  fnOrUndefined('reconnect.shouldReconnect', (r as ReconnectOptions).shouldReconnect);
-  fnOrUndefined('reconnect.retryAfter', r.retryAfter);
-
   const q = group('queue', o.queue, DEFAULTS.queue as Required<QueueOptions>);
-  finite('queue.highWaterMark', q.highWaterMark, 0);
-  finite('queue.lowWaterMark', q.lowWaterMark, 0);
   if (q.lowWaterMark > q.highWaterMark) bad('queue.lowWaterMark', q.lowWaterMark, `<= queue.highWaterMark (${q.highWaterMark})`);
-  num('queue.maxMessages', q.maxMessages, 0, true);
-  num('queue.maxBytes', q.maxBytes, 0);
-  oneOf('queue.overflow', q.overflow, ['drop-oldest', 'drop-newest', 'error']);
-  num('queue.ttl', q.ttl, 0);
-  oneOf('queue.resend', q.resend, ['unsent', false]);
 
   let auth: Required<AuthOptions> | undefined;
   if (o.auth !== undefined) {
@@ -367,43 +423,17 @@ export function normalizeOptions(options: object | undefined): Normalized {
     if (typeof o.auth !== 'object' || o.auth === null) {
       throw fail('INVALID_OPTION', `options.auth must be an object, got ${o.auth === null ? 'null' : typeof o.auth}`);
     }
-    auth = group('auth', o.auth, DEFAULTS.auth as Omit<Required<AuthOptions>, 'token'>, ['token']) as Required<AuthOptions>;
-    if (typeof auth.token !== 'function' && (typeof auth.token !== 'string' || auth.token === '')) {
-      // Never echo a token: name its type only.
-      throw fail('INVALID_OPTION', `options.auth.token must be a non-empty string or a function, got ${typeof auth.token}`);
+    const token: unknown = o.auth.token;
+    if (typeof token !== 'function' && (typeof token !== 'string' || token === '')) {
+      throw fail('INVALID_OPTION', `options.auth.token must be a non-empty string or a function, got ${typeof token}`);
     }
-    oneOf('auth.via', auth.via, ['query', 'protocol', 'message']);
-    if (typeof auth.param !== 'string' || !auth.param) bad('auth.param', auth.param, 'a non-empty string');
-    if (typeof auth.protocolPrefix !== 'string') bad('auth.protocolPrefix', auth.protocolPrefix, 'a string');
-    fnOrUndefined('auth.message', auth.message);
-    if (!Array.isArray(auth.failCodes) || !auth.failCodes.every((c) => Number.isInteger(c) && c >= 1000 && c <= 4999)) {
-      bad('auth.failCodes', auth.failCodes, 'an array of close codes (1000–4999)');
-    }
-    num('auth.maxFailures', auth.maxFailures, 1, true);
-    if (typeof auth.requireSecure !== 'boolean') bad('auth.requireSecure', auth.requireSecure, 'a boolean');
+    auth = group('auth', o.auth, DEFAULTS.auth as Required<AuthOptions>);
   }
 
-  let heartbeat: Required<HeartbeatOptions> | undefined;
-  if (o.heartbeat !== undefined && o.heartbeat !== false) {
-    heartbeat = group('heartbeat', o.heartbeat, DEFAULTS.heartbeat as Required<HeartbeatOptions>);
-    finite('heartbeat.interval', heartbeat.interval, 1);
-    finite('heartbeat.timeout', heartbeat.timeout, 1);
-    fnOrUndefined('heartbeat.isPong', heartbeat.isPong);
-  }
+  const heartbeat =
+    o.heartbeat === undefined || o.heartbeat === false ? undefined : group('heartbeat', o.heartbeat, DEFAULTS.heartbeat as Required<HeartbeatOptions>);
 
-  const isCodec = (c: unknown): boolean =>
-    typeof c === 'object' && c !== null && typeof (c as Codec).encode === 'function' && typeof (c as Codec).decode === 'function';
-  if (o.codec !== undefined && !isCodec(o.codec)) bad('codec', o.codec, 'an object with encode() and decode()');
-  if (o.codecs !== undefined) {
-    if (typeof o.codecs !== 'object' || o.codecs === null) bad('codecs', o.codecs, 'an object mapping subprotocols to codecs');
-    for (const [p, c] of Object.entries(o.codecs)) if (!isCodec(c)) bad(`codecs[${show(p)}]`, c, 'an object with encode() and decode()');
-  }
-  fnOrUndefined('ready', o.ready);
-  if (o.pauseWhenHidden !== undefined && typeof o.pauseWhenHidden !== 'boolean') bad('pauseWhenHidden', o.pauseWhenHidden, 'a boolean');
-  fnOrUndefined('WebSocket', o.WebSocket);
-  const binaryType = oneOf('binaryType', o.binaryType ?? DEFAULTS.binaryType, ['blob', 'arraybuffer'] as BinaryType[]);
-  fnOrUndefined('now', o.now);
-  fnOrUndefined('random', o.random);
+  if (o.codecs) for (const [p, c] of Object.entries(o.codecs)) if (!isCodec(c)) bad(`codecs[${show(p)}]`, c, 'an object with encode() and decode()');
 
   return Object.freeze({
     reconnect: Object.freeze(r),
@@ -415,7 +445,7 @@ export function normalizeOptions(options: object | undefined): Normalized {
     ready: o.ready,
     pauseWhenHidden: o.pauseWhenHidden ?? DEFAULTS.pauseWhenHidden,
     WebSocket: o.WebSocket,
-    binaryType,
+    binaryType: o.binaryType ?? DEFAULTS.binaryType,
     now: o.now ?? (() => (typeof performance !== 'undefined' ? performance.now() : Date.now())),
     random: o.random ?? Math.random,
   });
