@@ -11,8 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
-import { chromium as playwright } from 'playwright-core';
-import { CHROMIUM_ARGS, chromiumPath, launchChromium, serveStatic, type LaunchedBrowser } from '../support/chromium.js';
+import { launchChromium, serveStatic } from '../support/chromium.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = (name: string) => join(root, 'node_modules/.bin', name);
@@ -34,20 +33,6 @@ function run(file: string, args: string[], cwd: string, extraEnv: Record<string,
       else resolve({ stdout, stderr });
     });
   });
-}
-
-/**
- * The shared launcher, or, where this playwright-core refuses its `--user-data-dir` argument, the
- * same binary and flags with the temporary profile left to playwright.
- */
-async function launch(): Promise<LaunchedBrowser> {
-  try {
-    return await launchChromium();
-  } catch (error) {
-    if (!/userDataDir/.test(String(error))) throw error;
-    const browser = await playwright.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, timeout: 30_000 });
-    return { browser, close: () => browser.close().catch(() => undefined) };
-  }
 }
 
 let work: string;
@@ -210,7 +195,7 @@ export = state;
   it('loads the minified UMD by <script> in Chromium as the ResilientWS global', async () => {
     const html = `<!doctype html><meta charset="utf-8"><script src="/node_modules/resilient-ws/${pkg.unpkg.replace(/^\.\//, '')}"></script>`;
     const server = await serveStatic(app, { '/': html });
-    const chromium = await launch();
+    const chromium = await launchChromium();
     try {
       const page = await chromium.browser.newPage();
       await page.goto(`${server.origin}/`);
