@@ -92,21 +92,78 @@ const report = (err: unknown): void => {
  * ```
  */
 export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> extends EventTarget {
-  /** The socket is connecting, or waiting to reconnect. */
+  /**
+   * The socket is connecting, or waiting to reconnect (`readyState` 0).
+   *
+   * @example
+   * ```ts
+   * if (ws.readyState === ResilientWebSocket.CONNECTING) showSpinner();
+   * ```
+   */
   static readonly CONNECTING = 0;
-  /** The socket is open. */
+  /**
+   * The socket is open (`readyState` 1).
+   *
+   * @example
+   * ```ts
+   * if (ws.readyState === ResilientWebSocket.OPEN) hideSpinner();
+   * ```
+   */
   static readonly OPEN = 1;
-  /** `close()` was called and the closing handshake runs. */
+  /**
+   * `close()` was called and the closing handshake runs (`readyState` 2).
+   *
+   * @example
+   * ```ts
+   * ws.close();
+   * ws.readyState === ResilientWebSocket.CLOSING; // true while the handshake runs
+   * ```
+   */
   static readonly CLOSING = 2;
-  /** Closed; nothing happens until `reconnect()`. */
+  /**
+   * Closed; nothing happens until `reconnect()` (`readyState` 3).
+   *
+   * @example
+   * ```ts
+   * if (ws.readyState === ResilientWebSocket.CLOSED) ws.reconnect();
+   * ```
+   */
   static readonly CLOSED = 3;
-  /** Same as the static constant, as on the native `WebSocket`. */
+  /**
+   * `0`, as the native `WebSocket` has it on instances too.
+   *
+   * @example
+   * ```ts
+   * ws.readyState === ws.CONNECTING;
+   * ```
+   */
   readonly CONNECTING = 0;
-  /** Same as the static constant, as on the native `WebSocket`. */
+  /**
+   * `1`, as the native `WebSocket` has it on instances too.
+   *
+   * @example
+   * ```ts
+   * ws.readyState === ws.OPEN;
+   * ```
+   */
   readonly OPEN = 1;
-  /** Same as the static constant, as on the native `WebSocket`. */
+  /**
+   * `2`, as the native `WebSocket` has it on instances too.
+   *
+   * @example
+   * ```ts
+   * ws.readyState === ws.CLOSING;
+   * ```
+   */
   readonly CLOSING = 2;
-  /** Same as the static constant, as on the native `WebSocket`. */
+  /**
+   * `3`, as the native `WebSocket` has it on instances too.
+   *
+   * @example
+   * ```ts
+   * ws.readyState === ws.CLOSED;
+   * ```
+   */
   readonly CLOSED = 3;
 
   readonly #o: Normalized;
@@ -202,32 +259,74 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
 
   // ---- native-compatible surface -------------------------------------------------------
 
-  /** `CONNECTING` (also while waiting to reconnect), `OPEN`, `CLOSING` or `CLOSED`. */
+  /**
+   * `CONNECTING` (also while waiting to reconnect), `OPEN`, `CLOSING` or `CLOSED`, derived from `state`.
+   *
+   * @example
+   * ```ts
+   * button.disabled = ws.readyState !== ws.OPEN;
+   * ```
+   */
   get readyState(): 0 | 1 | 2 | 3 {
     return readyStateOf(this.#state);
   }
 
-  /** The detailed state; every change emits `statechange`. */
+  /**
+   * The detailed state; every change emits `statechange`.
+   *
+   * @example
+   * ```ts
+   * if (ws.state === 'reconnecting') banner.textContent = 'Reconnecting…';
+   * ```
+   */
   get state(): State {
     return this.#state;
   }
 
-  /** The URL of the current or last attempt, without the auth token. */
+  /**
+   * The URL of the current or last attempt, without the auth token.
+   *
+   * @example
+   * ```ts
+   * console.log(ws.url); // 'wss://example.com/ws' even with auth.via 'query'
+   * ```
+   */
   get url(): string {
     return this.#url;
   }
 
-  /** The subprotocol the server picked on the current or last connection (never the auth carrier). */
+  /**
+   * The subprotocol the server picked on the current or last connection (never the auth carrier).
+   *
+   * @example
+   * ```ts
+   * ws.on('open', () => console.log(ws.protocol)); // e.g. 'v1.chat'
+   * ```
+   */
   get protocol(): string {
     return this.#protocol;
   }
 
-  /** The extensions the server picked on the current or last connection. */
+  /**
+   * The extensions the server picked on the current or last connection.
+   *
+   * @example
+   * ```ts
+   * ws.on('open', () => console.log(ws.extensions)); // e.g. 'permessage-deflate'
+   * ```
+   */
   get extensions(): string {
     return this.#extensions;
   }
 
-  /** How binary messages arrive; applied to every new native socket. */
+  /**
+   * How binary messages arrive; applied to every new native socket.
+   *
+   * @example
+   * ```ts
+   * ws.binaryType = 'arraybuffer';
+   * ```
+   */
   get binaryType(): BinaryType {
     return this.#binaryType;
   }
@@ -238,29 +337,64 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     if (this.#socket) this.#socket.binaryType = value;
   }
 
-  /** Bytes not yet handed to the network: the native socket's plus the library's queue. */
+  /**
+   * Bytes not yet handed to the network: the native socket's plus the library's queue.
+   *
+   * @example
+   * ```ts
+   * if (ws.bufferedAmount > 4 * 1024 * 1024) pauseUploads();
+   * ```
+   */
   get bufferedAmount(): number {
     return (this.#socket?.bufferedAmount ?? 0) + this.#queue.bytes;
   }
 
-  /** Bytes waiting in the library's queue. */
+  /**
+   * Bytes waiting in the library's queue (UTF-8 bytes of strings, `size` of Blobs, `byteLength`).
+   *
+   * @example
+   * ```ts
+   * status.textContent = `${ws.queuedMessages} messages (${ws.queuedAmount} B) waiting`;
+   * ```
+   */
   get queuedAmount(): number {
     return this.#queue.bytes;
   }
 
-  /** Messages waiting in the library's queue. */
+  /**
+   * Messages waiting in the library's queue.
+   *
+   * @example
+   * ```ts
+   * ws.on('statechange', () => (badge.textContent = String(ws.queuedMessages)));
+   * ```
+   */
   get queuedMessages(): number {
     return this.#queue.length;
   }
 
-  /** As on the native `WebSocket`. */
+  /**
+   * As on the native `WebSocket`: called with an `Event` each time a connection opens.
+   *
+   * @example
+   * ```ts
+   * ws.onopen = () => console.log('connected');
+   * ```
+   */
   get onopen(): DomHandler<this, Event> {
     return (this.#handlers.open as DomHandler<this, Event>) ?? null;
   }
   set onopen(fn: DomHandler<this, Event>) {
     this.#handlers.open = fn ?? undefined;
   }
-  /** As on the native `WebSocket`; receives a `MessageEvent` with the decoded data. */
+  /**
+   * As on the native `WebSocket`; receives a `MessageEvent` with the decoded data.
+   *
+   * @example
+   * ```ts
+   * ws.onmessage = (event) => console.log(event.data);
+   * ```
+   */
   get onmessage(): DomHandler<this, MessageEvent<TReceive>> {
     return (this.#handlers.message as DomHandler<this, MessageEvent<TReceive>>) ?? null;
   }
@@ -268,14 +402,28 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     this.#handlers.message = fn ?? undefined;
     if (fn) this.#domMessage = true;
   }
-  /** As on the native `WebSocket`; called for every closed connection, also ones that will be retried. */
+  /**
+   * As on the native `WebSocket`; called with a `CloseEvent` for every closed connection, also ones that will be retried.
+   *
+   * @example
+   * ```ts
+   * ws.onclose = (event) => console.log(event.code, event.reason);
+   * ```
+   */
   get onclose(): DomHandler<this, CloseEvent> {
     return (this.#handlers.close as DomHandler<this, CloseEvent>) ?? null;
   }
   set onclose(fn: DomHandler<this, CloseEvent>) {
     this.#handlers.close = fn ?? undefined;
   }
-  /** As on the native `WebSocket`. */
+  /**
+   * As on the native `WebSocket`: called when a native socket reports an error (a close follows).
+   *
+   * @example
+   * ```ts
+   * ws.onerror = () => console.warn('connection error');
+   * ```
+   */
   get onerror(): DomHandler<this, Event> {
     return (this.#handlers.error as DomHandler<this, Event>) ?? null;
   }
@@ -283,7 +431,14 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     this.#handlers.error = fn ?? undefined;
   }
 
-  /** As on `EventTarget`, typed with the native `WebSocket` events. */
+  /**
+   * As on `EventTarget`, typed with the native `WebSocket` events.
+   *
+   * @example
+   * ```ts
+   * ws.addEventListener('message', (event) => console.log(event.data), { signal });
+   * ```
+   */
   override addEventListener<K extends keyof WebSocketEventMap>(
     type: K,
     listener: ((this: ResilientWebSocket<TSend, TReceive>, ev: WebSocketEventMap[K]) => unknown) | null,

@@ -223,13 +223,27 @@ export interface Normalized {
 
 const retryAfterToken = /(?:^|[\s;,])retry-after=(\d+)/i;
 
-/** The default `reconnect.retryAfter`: a `retry-after=<ms>` token in the close reason. */
+/**
+ * The default `reconnect.retryAfter`: a `retry-after=<ms>` token in the close reason.
+ *
+ * @example
+ * ```ts
+ * readRetryAfter({ code: 1013, reason: 'busy; retry-after=5000', wasClean: true }); // 5000
+ * ```
+ */
 export const readRetryAfter = (event: CloseInfo): number | undefined => {
   const m = retryAfterToken.exec(event.reason);
   return m ? Number(m[1]) : undefined;
 };
 
-/** Every default in one place; the README table is checked against it by a test. */
+/**
+ * Every default in one place; the README table is checked against it by a test.
+ *
+ * @example
+ * ```ts
+ * new ResilientWebSocket(url, [], { reconnect: { maxDelay: DEFAULTS.reconnect.maxDelay * 2 } });
+ * ```
+ */
 export const DEFAULTS = {
   reconnect: {
     minDelay: 1000,
