@@ -21,7 +21,7 @@ const setup = async (bundle: Bundle, mode: 'echo' | 'sink' = 'echo'): Promise<{ 
  * server died before reading it: no browser API reports a failed write, so only a message sent
  * between the fault and the page's `close` event may be lost. That loss is logged separately.
  */
-function checkDelivery(label: string, sends: SendRecord[], s: FaultServer, faultAt: number, closeAt: number): void {
+function checkDelivery(label: string, sends: SendRecord[], s: FaultServer, faultAt: number, closeAt: number, readAtFault: number): void {
   expect(sends.every((r) => r.result === 'sent' || r.result === 'queued')).toBe(true);
   const report = s.sequenceReport(sends.map((r) => r.seq));
   const lost = report.lost.map((seq) => sends.find((r) => r.seq === seq)!);
@@ -37,8 +37,9 @@ function checkDelivery(label: string, sends: SendRecord[], s: FaultServer, fault
   expect(report.duplicates).toEqual([]);
   expect(report.reordered).toEqual([]);
   expect(queuedLost).toEqual([]);
-  // 25 ms: one send interval of slack for a message already on the wire when the server died.
-  expect(inFlightLost.filter((r) => r.at < faultAt - 25 || r.at > closeAt)).toEqual([]);
+  // Only a message the server had not read when its socket died may be lost in flight, and only
+  // one sent before the page learnt of the close. No time bound: a loaded machine reads late.
+  expect(inFlightLost.filter((r) => r.seq <= readAtFault || r.at > closeAt)).toEqual([]);
 }
 
 /** Runs a numbered stream through `fault`, requiring a reconnection, then checks delivery. */
@@ -55,6 +56,8 @@ async function streamThroughFault(
   await t.startSequence(c, 20, { format, burstOnClose: 3 });
   await s.waitForMessages(10);
   const faultAt = Date.now();
+  // The fault runs in this process right after this line: nothing more is read before it.
+  const readAtFault = Math.max(...s.seqs);
   await fault();
   // The reconnection must really happen: a second accepted connection and a second page `open`.
   await s.waitForConnections(2, 8000);
@@ -65,7 +68,7 @@ async function streamThroughFault(
   await s.waitFor(() => s.seqs.includes(last), 5000, `the last message (#${last})`);
   expect(sends.filter((r) => r.state !== 'open').length).toBeGreaterThanOrEqual(3);
   const [close] = await t.events(c, 'close');
-  checkDelivery(label, sends, s, faultAt, close!.at);
+  checkDelivery(label, sends, s, faultAt, close!.at, readAtFault);
   return faultAt;
 }
 
