@@ -1,27 +1,16 @@
 // Runs Chromium as a plain child process. Playwright's DevTools connection reports every
 // WebSocket frame to the client and halves throughput, so the benchmark page runs without it
-// and reports over HTTP. The flags match test/support/chromium.ts, plus precise heap numbers
+// and reports over HTTP. The flags are the tests' (test/support/chromium-flags.mjs), plus precise heap numbers
 // and `gc()` for the memory run.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CHROMIUM_ARGS, chromiumPath } from '../test/support/chromium-flags.mjs';
 
-export const chromiumPath = () => process.env.RESILIENT_WS_CHROMIUM || '/usr/bin/chromium';
+export { chromiumPath };
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-crash-reporter',
-  '--enable-precise-memory-info',
-  '--js-flags=--expose-gc',
-];
+const ARGS = [...CHROMIUM_ARGS, '--disable-crash-reporter', '--enable-precise-memory-info', '--js-flags=--expose-gc'];
 
 export function chromiumVersion() {
   if (!existsSync(chromiumPath())) {

@@ -5,20 +5,9 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumPath } from './chromium-flags.mjs';
 
-/** The browser binary: `RESILIENT_WS_CHROMIUM` overrides Debian's `/usr/bin/chromium`. */
-export const chromiumPath = (): string => process.env.RESILIENT_WS_CHROMIUM || '/usr/bin/chromium';
-
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROMIUM_ARGS, chromiumPath };
 
 export interface LaunchedBrowser {
   browser: Browser;
@@ -34,7 +23,7 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
   if (!existsSync(path)) {
     throw new Error(`Chromium not found at ${path}: install it (apt-get install chromium) or set RESILIENT_WS_CHROMIUM`);
   }
-  const browser = await chromium.launch({ executablePath: path, args: CHROMIUM_ARGS, timeout: 30_000 });
+  const browser = await chromium.launch({ executablePath: path, args: [...CHROMIUM_ARGS], timeout: 30_000 });
   return {
     browser,
     async close() {

@@ -117,11 +117,12 @@ describe('backoff in time', () => {
     expect(delays).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
   });
 
-  it('resets the delay after a connection stayed open stableAfter ms', async () => {
+  /** `drops` connections that open and drop at once, then one that stays open `uptime` ms. */
+  async function delaysAfter(drops: number, uptime: number): Promise<Array<number | null>> {
     const ws = client({ reconnect: { ...exact, stableAfter: 5000 } });
     const delays: Array<number | null> = [];
     ws.on('reconnecting', ({ delay }) => delays.push(delay));
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < drops; i++) {
       await settle();
       FakeSocket.last.open();
       FakeSocket.last.serverClose(1006);
@@ -129,26 +130,17 @@ describe('backoff in time', () => {
     }
     await settle();
     FakeSocket.last.open();
-    await advance(5000);
+    await advance(uptime);
     FakeSocket.last.serverClose(1006);
-    expect(delays).toEqual([1000, 2000, 4000, 1000]);
+    return delays;
+  }
+
+  it('resets the delay after a connection stayed open stableAfter ms', async () => {
+    expect(await delaysAfter(3, 5000)).toEqual([1000, 2000, 4000, 1000]);
   });
 
   it('does not reset the delay for a connection that dropped just before stableAfter', async () => {
-    const ws = client({ reconnect: { ...exact, stableAfter: 5000 } });
-    const delays: Array<number | null> = [];
-    ws.on('reconnecting', ({ delay }) => delays.push(delay));
-    for (let i = 0; i < 2; i++) {
-      await settle();
-      FakeSocket.last.open();
-      FakeSocket.last.serverClose(1006);
-      await advance(delays.at(-1)!);
-    }
-    await settle();
-    FakeSocket.last.open();
-    await advance(4999);
-    FakeSocket.last.serverClose(1006);
-    expect(delays).toEqual([1000, 2000, 4000]);
+    expect(await delaysAfter(2, 4999)).toEqual([1000, 2000, 4000]);
   });
 
   it('counts the attempt number in connecting and reconnecting events', async () => {
