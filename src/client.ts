@@ -16,6 +16,7 @@ import { fail, isResilientWebSocketError, type ResilientWebSocketError } from '.
 import { makeCloseEvent, type ClientEvents, type DropReason, type GiveupReason } from './events.js';
 import { Heartbeat, isHidden, isOnline, watchPage } from './liveness.js';
 import {
+  checkSendOptions,
   normalizeOptions,
   type CloseInfo,
   type Normalized,
@@ -470,10 +471,10 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     if (state === 'closed' || state === 'closing') {
       throw fail('CLOSED', `send() while ${state}: the client was closed; call reconnect() to use it again`);
     }
+    if (options) checkSendOptions(options);
     const s = this.#socket;
     const q = this.#o.queue;
     const ttl = options?.ttl ?? q.ttl;
-    if (typeof ttl !== 'number' || !(ttl >= 0)) throw fail('INVALID_OPTION', `send(): options.ttl must be a number >= 0, got ${String(ttl)}`);
     const expires = ttl === Infinity ? Infinity : this.#o.now() + ttl;
     // The native socket may already be CLOSING (the server's close frame arrived before its close
     // event): its send() would discard the data and log an error, so queue the message instead.

@@ -464,3 +464,17 @@ export function normalizeOptions(options: object | undefined): Normalized {
     random: o.random ?? Math.random,
   });
 }
+
+/**
+ * Checks the per-message options of `send()`: a typo such as `{ volatle: true }` must not pass
+ * silently. Only runs when options are given, so the plain `send(data)` path pays nothing. @internal
+ */
+export function checkSendOptions(options: object): void {
+  SEND ??= { volatile: typed('boolean'), beforeReady: typed('boolean'), ttl: (v) => (v === undefined ? undefined : atLeast(0, 'number')(v)) };
+  try {
+    check('', options, SEND);
+  } catch (err) {
+    throw fail('INVALID_OPTION', `send(): ${(err as Error).message}`);
+  }
+}
+let SEND: Record<string, Check> | undefined;

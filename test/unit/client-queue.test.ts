@@ -319,6 +319,18 @@ describe('ttl', () => {
     expect(ws.queuedMessages).toBe(0);
   });
 
+  it.each([
+    [{ volatle: true }, 'volatle'],
+    [{ volatile: 'yes' }, 'volatile'],
+    [{ beforeReady: 1 }, 'beforeReady'],
+  ])('rejects send options %o with INVALID_OPTION naming %s', async (options, named) => {
+    const { ws } = await client();
+    const error = caught(() => ws.send('a', options as never));
+    expect(error?.code).toBe('INVALID_OPTION');
+    expect(error?.message).toContain(`send(): options.${named}`);
+    expect(ws.queuedMessages).toBe(0);
+  });
+
   it('leaves no timer once the queue emptied by expiry (open, backed up)', async () => {
     const { ws, log } = await client({ queue: { highWaterMark: HWM, lowWaterMark: LWM } });
     const s = openLast(false);
