@@ -25,7 +25,7 @@ import {
   type UrlProvider,
   type WebSocketConstructor,
 } from './options.js';
-import { Fifo, type Entry } from './queue.js';
+import { Fifo, SentLog, type Entry } from './queue.js';
 import { canMove, readyStateOf, type State } from './state.js';
 import { Timer } from './timer.js';
 import { isLoopback, isProtocolToken, normalizeUrl, toProtocols, withParam } from './url.js';
@@ -175,7 +175,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   readonly #handlers: Partial<Record<DomType, (this: this, ev: never) => unknown>> = {};
   readonly #queue = new Fifo();
   /** What went to the native socket and may still sit in its `bufferedAmount`. */
-  readonly #sent = new Fifo();
+  readonly #sent = new SentLog();
   readonly #retryTimer = new Timer();
   readonly #connectTimer = new Timer();
   readonly #stableTimer = new Timer();
@@ -548,7 +548,9 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       this.#finalize();
       return;
     }
-    this.#teardown();
+    // A socket still handshaking gets the user's code and reason too, for a server that already
+    // accepted it.
+    this.#teardown(code, reason);
     this.#finish({ code, reason, wasClean: true });
   }
 
@@ -898,7 +900,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   }
 
   /** Lets go of the native socket: its late events go nowhere, and it is closed if still live. */
-  #teardown(): void {
+  #teardown(code: number = CLOSE_NORMAL, reason?: string): void {
     const s = this.#socket;
     this.#socket = undefined;
     this.#stopConnectionTimers();
@@ -908,7 +910,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     s.onopen = s.onmessage = s.onclose = s.onerror = noop;
     if (s.readyState < 2) {
       try {
-        s.close(CLOSE_NORMAL);
+        s.close(code, reason);
       } catch {
         // Nothing to do: it is being discarded.
       }
@@ -979,12 +981,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
 
   /** Hands one message to the native socket, remembering it while its bytes may be unsent. */
   #transmit(s: Native, buffered: number, data: unknown, wire: WireData, codec: Codec | undefined, expires: number, control = false): void {
-    if (this.#o.queue.resend) {
-      const sent = this.#sent;
-      // Keep only the newest messages that can still account for `buffered` unsent bytes.
-      while (sent.length && sent.bytes - sent.peek()!.bytes >= buffered) sent.shift();
-      sent.push({ data, wire, codec, bytes: byteLength(wire), expires, beforeReady: false, control });
-    }
+    if (this.#o.queue.resend) this.#sent.add(buffered, data, wire, codec, expires, control);
     s.send(wire);
   }
 
@@ -1094,13 +1091,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       sent.clear();
       return;
     }
-    let unsent = s.bufferedAmount ?? 0;
-    const back: Entry[] = [];
-    while (unsent > 0 && sent.length) {
-      const e = sent.pop()!;
-      unsent -= e.bytes;
-      if (!e.control) back.unshift(e);
-    }
+    const back = sent.unsent(s.bufferedAmount ?? 0);
     sent.clear();
     this.#queue.unshift(back);
     if (back.some((e) => e.expires < this.#expiryAt)) this.#armExpiry();

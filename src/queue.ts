@@ -1,4 +1,4 @@
-import type { Codec, WireData } from './codec.js';
+import { byteLength, type Codec, type WireData } from './codec.js';
 import { fail } from './errors.js';
 
 /** One message the library holds: what the user sent, and its wire form. @internal */
@@ -13,8 +13,6 @@ export interface Entry {
   /** Absolute expiry on the client clock; `Infinity` for none. */
   readonly expires: number;
   readonly beforeReady: boolean;
-  /** A ping or auth message: counted in `bufferedAmount`, never re-sent. */
-  readonly control?: boolean;
 }
 
 /** @internal */
@@ -130,5 +128,76 @@ export class Fifo {
     const dropped: Entry[] = [];
     while (this.length && (this.length > limits.maxMessages || this.#bytes > limits.maxBytes)) dropped.push(this.shift()!);
     return dropped;
+  }
+}
+
+// Marks a ping or auth message in the log: counted in `bufferedAmount`, never re-sent.
+const CONTROL = Symbol('control');
+
+/**
+ * What went to the native socket and may still sit in its `bufferedAmount`. This is on the hot
+ * path of every direct send, so appending is four array pushes: no entry object, no byte count.
+ * Sizes are computed only when the log is trimmed or a dead connection is read back. @internal
+ */
+export class SentLog {
+  #data: unknown[] = [];
+  #wire: WireData[] = [];
+  #codec: Array<Codec | undefined> = [];
+  #expires: number[] = [];
+  /** The length at which the log is trimmed next: doubles with what a trim keeps, so a stream
+   * whose buffer never empties costs amortized O(1) per message. */
+  #trimAt = 1024;
+
+  get length(): number {
+    return this.#wire.length;
+  }
+
+  /**
+   * Logs one message about to be sent. `buffered` is the native `bufferedAmount` before it:
+   * at 0, everything logged so far has left the browser and is forgotten.
+   */
+  add(buffered: number, data: unknown, wire: WireData, codec: Codec | undefined, expires: number, control: boolean): void {
+    if (buffered === 0) this.clear();
+    else if (this.#wire.length >= this.#trimAt) {
+      this.#keep(this.#cover(buffered));
+      this.#trimAt = Math.max(1024, 2 * this.#wire.length);
+    }
+    this.#data.push(control ? CONTROL : data);
+    this.#wire.push(wire);
+    this.#codec.push(codec);
+    this.#expires.push(expires);
+  }
+
+  clear(): void {
+    this.#data.length = this.#wire.length = this.#codec.length = this.#expires.length = 0;
+    this.#trimAt = 1024;
+  }
+
+  /**
+   * The newest logged messages that account for `unsent` bytes, oldest first and whole (a
+   * partly transmitted message is sent again in full), without control messages.
+   */
+  unsent(unsent: number): Entry[] {
+    const from = this.#cover(unsent);
+    const out: Entry[] = [];
+    for (let i = from; i < this.#wire.length; i++) {
+      const data = this.#data[i];
+      if (data === CONTROL) continue;
+      const wire = this.#wire[i]!;
+      out.push({ data, wire, codec: this.#codec[i], bytes: byteLength(wire), expires: this.#expires[i]!, beforeReady: false });
+    }
+    return out;
+  }
+
+  /** The index from which the newest messages hold at least `bytes` bytes. */
+  #cover(bytes: number): number {
+    let i = this.#wire.length;
+    while (bytes > 0 && i > 0) bytes -= byteLength(this.#wire[--i]!);
+    return i;
+  }
+
+  /** Forgets the messages before index `from`. */
+  #keep(from: number): void {
+    if (from > 0) for (const list of [this.#data, this.#wire, this.#codec, this.#expires]) list.splice(0, from);
   }
 }

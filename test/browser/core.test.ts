@@ -145,6 +145,8 @@ describe('faults (esm bundle)', () => {
     const { tp: t, server: s } = await setup('esm');
     const c = await t.create(s.url);
     await s.waitForOpen(1);
+    // The server may see the upgrade before the page sees `open`: close from the open state.
+    await t.waitForEvent(c, 'open');
     await t.close(c, 1000, 'done');
     await s.waitForNoneOpen();
     expect(s.connections[0]).toMatchObject({ code: 1000, reason: 'done' });
