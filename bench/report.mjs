@@ -38,12 +38,18 @@ function timing(ms, rawMs) {
   return Number.isFinite(rawMs) && rawMs > 0 ? `${int(ms)} (×${(ms / rawMs).toFixed(2)})` : int(ms);
 }
 
+function micro(us, rawUs) {
+  if (!Number.isFinite(us)) return '—';
+  return Number.isFinite(rawUs) && rawUs > 0 ? `${us.toFixed(2)} (×${(us / rawUs).toFixed(2)})` : us.toFixed(2);
+}
+
 const HEADER = [
   'library',
   'min B',
   'gzip B',
   'brotli B',
   'send ms (×raw)',
+  'send() call µs (×raw)',
   'receive ms (×raw)',
   'storm reconnect p50 / p95 ms',
   'storm peak attempts / 100 ms',
@@ -66,6 +72,7 @@ export function tableRows(results) {
       s ? int(s.gzip) : '0',
       s ? int(s.brotli) : '0',
       timing(median(r.send), median(raw?.send ?? [])),
+      micro(median(r.sendCall ?? []), median(raw?.sendCall ?? [])),
       timing(median(r.receive), median(raw?.receive ?? [])),
       st?.error ? 'error' : st ? `${int(percentile(st.reconnectMs, 0.5))} / ${int(percentile(st.reconnectMs, 0.95))}${st.reconnected < st.instances ? ` (${st.reconnected}/${st.instances} back)` : ''}` : '—',
       st && !st.error ? int(peakInWindow(st.attempts, 100)) : '—',
@@ -74,7 +81,7 @@ export function tableRows(results) {
       m?.error ? 'error' : m ? `${signed(m.after - m.before)} / ${signed(m.after - halfway(m))}` : '—',
     ]);
     if (r.umdSize) {
-      rows.push([`${r.name} UMD²`, int(r.umdSize.min), int(r.umdSize.gzip), int(r.umdSize.brotli), '', '', '', '', '', '', '']);
+      rows.push([`${r.name} UMD²`, int(r.umdSize.min), int(r.umdSize.gzip), int(r.umdSize.brotli), '', '', '', '', '', '', '', '']);
     }
   }
   return rows;

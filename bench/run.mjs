@@ -63,6 +63,7 @@ async function main() {
       size: sizes[lib.id],
       umdSize: lib.id === 'resilient-ws' ? await measureFile(join(root, UMD)) : undefined,
       send: [],
+      sendCall: [],
       receive: [],
     });
   }
@@ -122,7 +123,8 @@ async function main() {
             log(`${r.id} ${phase} run ${i}: ${out.error}`);
           } else {
             r[phase].push(out.ms);
-            log(`${r.id} ${phase} run ${i}: ${out.ms.toFixed(0)} ms`);
+            if (phase === 'send') r.sendCall.push((out.callMs * 1000) / MESSAGES);
+            log(`${r.id} ${phase} run ${i}: ${out.ms.toFixed(0)} ms${phase === 'send' ? `, ${((out.callMs * 1000) / MESSAGES).toFixed(2)} µs per send() call` : ''}`);
           }
         }
       }
@@ -168,7 +170,7 @@ function resultsMarkdown(results, rows, browserVersion, seconds) {
   const raw = results.find((r) => r.id === 'raw');
   const rawUs = raw?.send.length ? ` Raw takes ${((median(raw.send) * 1000) / MESSAGES).toFixed(1)} µs per message sent and ${((median(raw.receive) * 1000) / MESSAGES).toFixed(1)} µs per message received on this machine; where the browser's and the kernel's loopback path cost that much, a ratio near 1 means the library's own per-message work is small next to it.` : '';
   const allRuns = results
-    .map((r) => `- ${r.name}: send ${r.send.map((x) => x.toFixed(0)).join(', ')} ms; receive ${r.receive.map((x) => x.toFixed(0)).join(', ')} ms`)
+    .map((r) => `- ${r.name}: send ${r.send.map((x) => x.toFixed(0)).join(', ')} ms (${r.sendCall.map((x) => x.toFixed(2)).join(', ')} µs per send() call); receive ${r.receive.map((x) => x.toFixed(0)).join(', ')} ms`)
     .join('\n');
   return `# Benchmarks
 
@@ -186,7 +188,7 @@ ${markdownTable(rows)}
 ## What is measured
 
 - **Size**: what an app ships for the class the benchmark uses, e.g. \`import { ResilientWebSocket } from 'resilient-ws'\`, bundled with rollup (node-resolve \`browser: true\`, commonjs, terser), dependencies included; gzip level 9, brotli quality 11. The imports are listed in \`bench/libraries.mjs\`. Whole entry point, gzip: ${results.filter((r) => r.size).map((r) => `${r.name} ${r.size.wholeGzip} B`).join(', ')}.
-- **Send**: ${MESSAGES} messages of 64 bytes, page → server, until the server has counted all of them; median of ${RUNS} runs. The page sends in batches of 1024 and waits while the library reports more than 512 KiB buffered (its \`bufferedAmount\`), as a well-behaved producer does.
+- **Send**: ${MESSAGES} messages of 64 bytes, page → server, until the server has counted all of them; median of ${RUNS} runs. The page sends in batches of 1024 and waits while the library reports more than 512 KiB buffered (its \`bufferedAmount\`), as a well-behaved producer does. *send() call µs* is the time spent inside the library's \`send()\` alone, per message (summed over the batches): its own per-message cost, without the loopback and server time that blur the end-to-end figure.
 - **Receive**: ${MESSAGES} messages of 64 bytes, server → page, from the page's \`go\` until its handler has seen the last one; median of ${RUNS} runs.${rawUs} Other processes on the machine add noise; the runs are interleaved across libraries, each starting one library later, so that it hits all of them alike (every run is listed below).
 - **Storm**: ${INSTANCES} instances in one page, default options; the server drops them all, refuses connections for ${DOWN_MS} ms, then listens again. Reconnect time = from an instance's \`close\` to its next \`open\`, so it includes the ${DOWN_MS} ms outage. Attempts = \`new WebSocket()\` calls the page made (the constructor is wrapped), from the drop until all are back (at most ${STORM_TIMEOUT_MS / 1000} s); the peak is over any 100 ms window. Chromium runs one handshake per host:port at a time, so ${INSTANCES} clients need a while to get back whatever the library does. websocket-ts does not reconnect without a backoff: it runs its quickstart setup (\`ConstantBackoff(1000)\`, \`ArrayQueue\`). Chart: [storm.svg](storm.svg).
 - **Memory**: one instance, ${CYCLES} reconnect cycles (the server sends 64 bytes, the page answers, the server drops the socket) after ${WARMUP} cycles of warm-up; \`usedJSHeapSize\` after \`gc()\` (\`--js-flags=--expose-gc --enable-precise-memory-info\`), sampled every tenth of the run. V8 counts optimized code in the heap, so the heap steps up once when the hot paths tier up (a few hundred cycles in, larger for larger libraries) and is flat after that; a leak shows as growth over the second half. (Checked with \`--no-opt --no-maglev --no-sparkplug\`: then raw and resilient-ws both grow by the same 1.3 KiB over 1000 cycles.) Short delays here: resilient-ws \`reconnect: {minDelay: 1, maxDelay: 10, jitter: 'none'}\`, reconnecting-websocket/partysocket \`minReconnectionDelay: 1, maxReconnectionDelay: 10\`, sockette \`timeout: 10\`, websocket-ts \`ConstantBackoff(10)\`. ${growth ? `Growth per cycle over the second half: ${growth}.` : ''}
