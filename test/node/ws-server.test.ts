@@ -156,7 +156,8 @@ describe('against a real ws server', () => {
     expect(ev.data).toBe('dom');
   });
 
-  it('reconnects after a server restart on the same port, and messages flow again', async () => {
+  /** An open client whose server then stops: returns the client, the port and its close event. */
+  async function openThenStop() {
     const first = await echoServer();
     const port = first.port;
     const ws = connect(`ws://127.0.0.1:${port}/`);
@@ -164,7 +165,12 @@ describe('against a real ws server', () => {
     const dropped = next(ws, 'close');
     servers = [];
     await first.stop();
-    expect((await dropped).willReconnect).toBe(true);
+    return { ws, port, closed: await dropped };
+  }
+
+  it('reconnects after a server restart on the same port, and messages flow again', async () => {
+    const { ws, port, closed } = await openThenStop();
+    expect(closed.willReconnect).toBe(true);
     // While nothing listens, attempts are refused and retried.
     await next(ws, 'reconnecting', ({ closeEvent }) => closeEvent?.code === 1006);
     const second = await echoServer(port);
@@ -176,14 +182,7 @@ describe('against a real ws server', () => {
   });
 
   it('delivers messages sent while the server was down after reconnecting, in order', async () => {
-    const first = await echoServer();
-    const port = first.port;
-    const ws = connect(`ws://127.0.0.1:${port}/`);
-    await next(ws, 'open');
-    const dropped = next(ws, 'close');
-    servers = [];
-    await first.stop();
-    await dropped;
+    const { ws, port } = await openThenStop();
     const results = ['m1', 'm2', 'm3', 'm4', 'm5'].map((m) => ws.send(m));
     expect(results).toEqual(['queued', 'queued', 'queued', 'queued', 'queued']);
     expect(ws.queuedMessages).toBe(5);
