@@ -39,10 +39,6 @@ export class Fifo {
     return this.#bytes;
   }
 
-  peek(): Entry | undefined {
-    return this.#items[this.#head];
-  }
-
   push(e: Entry): void {
     this.#items.push(e);
     this.#bytes += e.bytes;
@@ -57,13 +53,6 @@ export class Fifo {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
     }
-    return e;
-  }
-
-  pop(): Entry | undefined {
-    if (!this.length) return undefined;
-    const e = this.#items.pop()!;
-    this.#bytes -= e.bytes;
     return e;
   }
 
