@@ -1,47 +1,42 @@
-import mitt, { type Emitter } from 'mitt';
-import { getToken } from './auth.js';
+import mitt from 'mitt';
 import { backoff } from './backoff.js';
 import { byteLength, type Codec, type IncomingData, type WireData } from './codec.js';
-import {
-  CLOSE_ABNORMAL,
-  CLOSE_GOING_AWAY,
-  CLOSE_NORMAL,
-  CLOSE_TIMEOUT_MS,
-  CLOSE_TRY_AGAIN_LATER,
-  DRAIN_POLL_MS,
-  FATAL_CLOSE_CODES,
-  MAX_REASON_BYTES,
-} from './constants.js';
+import { CLOSE_ABNORMAL, CLOSE_NORMAL, CLOSE_TIMEOUT_MS, CLOSE_TRY_AGAIN_LATER, DRAIN_POLL_MS, FATAL_CLOSE_CODES, MAX_REASON_BYTES } from './constants.js';
 import { fail, isResilientWebSocketError, type ResilientWebSocketError } from './errors.js';
-import { makeCloseEvent, type ClientEvents, type DropReason, type GiveupReason } from './events.js';
-import { Heartbeat, isHidden, isOnline, watchPage } from './liveness.js';
+import { makeCloseEvent, type ClientEvents, type DropReason, type GiveupReason, type Snapshot } from './events.js';
 import {
   checkSendOptions,
+  isWire,
   normalizeOptions,
+  show,
   type CloseInfo,
+  type CoreOptions,
   type Normalized,
-  type Options,
   type ProtocolsProvider,
   type UrlProvider,
   type WebSocketConstructor,
 } from './options.js';
+import type { AttemptPlan, CloseDecision, Plugin, PluginHost } from './plugin.js';
 import { Fifo, SentLog, type Entry } from './queue.js';
-import { canMove, readyStateOf, type State } from './state.js';
+import { MOVES, readyStateOf, type State } from './state.js';
 import { Timer } from './timer.js';
-import { isLoopback, isProtocolToken, normalizeUrl, toProtocols, withParam } from './url.js';
+import { normalizeUrl, publicUrl, toProtocols } from './url.js';
 
 /** Per-message options of {@link ResilientWebSocket.send}. */
 export interface SendOptions {
-  /** Drop the message (with a `drop` event) instead of queueing it when it cannot go out at once. */
+  /** Drop the message (with a `drop` event) instead of queueing it when it cannot go out at once; never re-sent. */
   volatile?: boolean;
   /** Overrides `queue.ttl` for this message, in ms. */
   ttl?: number;
-  /** Let the message pass the `ready` gate, like `auth.message`. */
+  /** Let the message pass the `ready` gate, like the auth message. */
   beforeReady?: boolean;
 }
 
 /** What {@link ResilientWebSocket.send} did with a message. */
 export type SendResult = 'sent' | 'queued' | 'dropped';
+
+/** A native-style `on…` handler: called with the client as `this`. */
+export type DomHandler<This, E extends Event = Event> = ((this: This, ev: E) => unknown) | null;
 
 /** The native socket, seen through the one shape every implementation shares. */
 interface Native {
@@ -58,29 +53,31 @@ interface Native {
   close(code?: number, reason?: string): void;
 }
 
-/** What an attempt resolved before its socket exists. */
-interface Plan {
-  url: string;
-  protocols: string[];
-  carrier: string | undefined;
-  authMessage: WireData | undefined;
-}
-
 type DomType = 'open' | 'message' | 'close' | 'error';
-/** A native-style `on…` handler: called with the client as `this`. */
-export type DomHandler<This, E extends Event = Event> = ((this: This, ev: E) => unknown) | null;
+type Waiter = { flush: boolean; resolve: () => void; reject: (e: ResilientWebSocketError) => void };
 
 const noop = (): void => undefined;
+const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+const buffered = (s: Native): number => s.bufferedAmount ?? 0;
+const abnormal = (reason: string): CloseInfo => ({ code: CLOSE_ABNORMAL, reason, wasClean: false });
 
+// A listener that throws must not abort a move: report it the way the page would.
 const report = (err: unknown): void => {
-  // A throwing listener must not abort a transition; report it the way the page would.
   if (typeof reportError === 'function') reportError(err);
   else console.error('resilient-ws: a listener threw', err);
 };
 
+// Marks the class (and subclasses) so that a replaced `globalThis.WebSocket` is recognised.
+const OWN = Symbol.for('resilient-ws.client');
+// The native constructor as it was when the library loaded, for `window.WebSocket = ResilientWebSocket`.
+const NATIVE = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+const isOwn = (C: unknown): boolean => typeof C === 'function' && OWN in C;
+
 /**
- * A drop-in `WebSocket` that reconnects with backoff and jitter, queues what it cannot send
- * yet, negotiates subprotocols and authenticates with a refreshable token.
+ * A drop-in `WebSocket` that reconnects with backoff and jitter and queues what it cannot send
+ * yet, with a state machine that owns every effect, typed events and a store for UIs. This is
+ * the core (`resilient-ws/core`): auth, heartbeat and page-life handling are plug-ins; the
+ * `resilient-ws` entry has them built in.
  *
  * @typeParam TSend - what `send()` takes (wire data, or what the codec encodes).
  * @typeParam TReceive - what `message` delivers (wire data, or what the codec decodes).
@@ -101,7 +98,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * if (ws.readyState === ResilientWebSocket.CONNECTING) showSpinner();
    * ```
    */
-  static readonly CONNECTING = 0;
+  declare static readonly CONNECTING: 0;
   /**
    * The socket is open (`readyState` 1).
    *
@@ -110,17 +107,17 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * if (ws.readyState === ResilientWebSocket.OPEN) hideSpinner();
    * ```
    */
-  static readonly OPEN = 1;
+  declare static readonly OPEN: 1;
   /**
    * `close()` was called and the closing handshake runs (`readyState` 2).
    *
    * @example
    * ```ts
    * ws.close();
-   * ws.readyState === ResilientWebSocket.CLOSING; // true while the handshake runs
+   * ws.readyState === ResilientWebSocket.CLOSING; // true until the close event
    * ```
    */
-  static readonly CLOSING = 2;
+  declare static readonly CLOSING: 2;
   /**
    * Closed; nothing happens until `reconnect()` (`readyState` 3).
    *
@@ -129,68 +126,86 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * if (ws.readyState === ResilientWebSocket.CLOSED) ws.reconnect();
    * ```
    */
-  static readonly CLOSED = 3;
+  declare static readonly CLOSED: 3;
   /**
-   * `0`, as the native `WebSocket` has it on instances too.
+   * `0`, on the prototype as on the native `WebSocket`.
    *
    * @example
    * ```ts
    * ws.readyState === ws.CONNECTING;
    * ```
    */
-  readonly CONNECTING = 0;
+  declare readonly CONNECTING: 0;
   /**
-   * `1`, as the native `WebSocket` has it on instances too.
+   * `1`, on the prototype as on the native `WebSocket`.
    *
    * @example
    * ```ts
    * ws.readyState === ws.OPEN;
    * ```
    */
-  readonly OPEN = 1;
+  declare readonly OPEN: 1;
   /**
-   * `2`, as the native `WebSocket` has it on instances too.
+   * `2`, on the prototype as on the native `WebSocket`.
    *
    * @example
    * ```ts
    * ws.readyState === ws.CLOSING;
    * ```
    */
-  readonly CLOSING = 2;
+  declare readonly CLOSING: 2;
   /**
-   * `3`, as the native `WebSocket` has it on instances too.
+   * `3`, on the prototype as on the native `WebSocket`.
    *
    * @example
    * ```ts
    * ws.readyState === ws.CLOSED;
    * ```
    */
-  readonly CLOSED = 3;
+  declare readonly CLOSED: 3;
+
+  static {
+    const P = this.prototype;
+    // WebIDL shape: read-only enumerable constants on the constructor and the prototype,
+    // enumerable accessors, and the native class string.
+    ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'].forEach((k, i) => {
+      for (const t of [this, P]) Object.defineProperty(t, k, { value: i, enumerable: true });
+    });
+    for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(P))) if (d.get) Object.defineProperty(P, k, { ...d, enumerable: true });
+    Object.defineProperty(P, Symbol.toStringTag, { value: 'WebSocket', configurable: true });
+    Object.defineProperty(this, OWN, { value: true });
+  }
 
   readonly #o: Normalized;
+  readonly #p: readonly Plugin[];
   readonly #Ctor: WebSocketConstructor;
   readonly #urlSource: UrlProvider;
   readonly #protocolsSource: ProtocolsProvider;
-  readonly #events: Emitter<ClientEvents<TSend, TReceive>> = mitt();
-  readonly #handlers: Partial<Record<DomType, (this: this, ev: never) => unknown>> = {};
+  readonly #events = mitt<ClientEvents<TSend, TReceive>>();
+  readonly #dom: Partial<Record<DomType, { f: unknown; l: (ev: Event) => void }>> = {};
   readonly #queue = new Fifo();
   /** What went to the native socket and may still sit in its `bufferedAmount`. */
   readonly #sent = new SentLog();
-  readonly #retryTimer = new Timer();
-  readonly #connectTimer = new Timer();
-  readonly #stableTimer = new Timer();
-  readonly #drainTimer = new Timer();
-  readonly #expiryTimer = new Timer();
-  readonly #closeTimer = new Timer();
-  readonly #heartbeat: Heartbeat | undefined;
-  #state: State = 'connecting';
+  /** The one timer of the current state: connect timeout, stable-after, retry delay or close timeout. */
+  readonly #timer = new Timer();
+  /** While open and the queue waits: reads `bufferedAmount` until it falls to the low-water mark. */
+  readonly #drain = new Timer();
+  /** While `flush()`/`writable()` wait for the native buffer alone. */
+  readonly #poll = new Timer();
+  readonly #expiry = new Timer();
+  readonly #linger = new Timer();
+  #state: State;
+  /** Bumped by every move: work of an older move (a provider, an event announcing it) compares and stops. */
+  #epoch = 0;
   #socket: Native | undefined;
-  /** Bumped by every attempt: callbacks of older sockets and providers compare and return. */
-  #attemptId = 0;
   /** Consecutive failed attempts since the last stable connection: the backoff exponent. */
   #retries = 0;
-  #authFailures = 0;
-  #tokenReason: 'initial' | 'reconnect' | 'rejected' = 'initial';
+  #manual = false;
+  #delay = 0;
+  /** The close the current wait (reconnecting) follows, or what a socket-less `closing` will report. */
+  #closeInfo: CloseInfo | undefined;
+  #errorOnEnd = false;
+  #userClosed = false;
   #url = '';
   #protocol = '';
   #extensions = '';
@@ -198,64 +213,63 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   #codec: Codec | undefined;
   #ready = false;
   #expiryAt = Infinity;
-  #warnedHost = '';
   #domMessage = false;
-  #unwatch: (() => void) | undefined;
-  #flushWaiters: Array<{ resolve: () => void; reject: (e: ResilientWebSocketError) => void }> = [];
+  #nextRetryAt: number | null = null;
+  #lastClose: CloseInfo | null = null;
+  #lastError: ResilientWebSocketError | null = null;
+  /** Events waiting for delivery; `e` is the epoch of an announcement, 0 for a report. */
+  #out: Array<{ e: number; f: () => void }> = [];
+  #delivering = false;
+  #waiters: Waiter[] = [];
+  readonly #subs = new Set<{ f: (s: Snapshot) => void }>();
+  #snap: Snapshot | undefined;
+  #published: Snapshot | undefined;
+  #publishing = false;
 
   /**
-   * Connects at once, like the native constructor, and keeps reconnecting until `close()`.
+   * Connects at once, like the native constructor (or on the first subscriber with `lazy`),
+   * and keeps reconnecting until `close()`.
    *
-   * @param url - `ws:`, `wss:`, `http(s):` or page-relative URL, or a (sync or async) function
-   *   asked before every attempt.
+   * @param url - `ws:`, `wss:`, `http(s):` or page-relative URL (converted with `String()`), or
+   *   a (sync or async) function asked before every attempt.
    * @param protocols - subprotocols to offer, or a function asked before every attempt.
-   * @param options - see {@link Options}; validated at once (`INVALID_OPTION`).
-   * @throws {@link ResilientWebSocketError} `INVALID_URL` or `INVALID_OPTION` for bad input.
+   * @param options - see {@link CoreOptions}; validated at once (`INVALID_OPTION`).
+   * @throws `INVALID_URL` (`SyntaxError`) or `INVALID_OPTION` (`TypeError`, or `SyntaxError`
+   *   for a bad subprotocol) for bad input.
    *
    * @example
    * ```ts
    * const ws = new ResilientWebSocket(() => `wss://${region()}.example.com/ws`, 'v1.chat', {
    *   reconnect: { maxDelay: 10_000 },
-   *   auth: { token: () => getToken(), via: 'protocol' },
    * });
    * ```
    */
-  constructor(url: UrlProvider, protocols?: ProtocolsProvider, options?: Options<TSend, TReceive>) {
+  constructor(url: UrlProvider, protocols?: ProtocolsProvider, options?: CoreOptions<TSend, TReceive>);
+  constructor(url: UrlProvider, ...rest: [ProtocolsProvider?, CoreOptions<TSend, TReceive>?]) {
     super();
-    this.#o = normalizeOptions(options);
-    const o = this.#o;
-    if (typeof url !== 'function') this.#url = normalizeUrl(url);
+    const [protocols, options] = rest;
+    const o = (this.#o = normalizeOptions(options));
+    if (typeof url !== 'function') this.#url = publicUrl(normalizeUrl(url));
     if (typeof protocols !== 'function') toProtocols(protocols);
-    if (o.auth?.via === 'protocol' && typeof o.auth.token === 'string') this.#carrier(o.auth.token);
-    const Ctor = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!Ctor) {
-      throw fail('INVALID_OPTION', 'options.WebSocket is required where no global WebSocket exists (pass the ws package)');
+    let C = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (isOwn(C)) C = NATIVE;
+    if (!C || isOwn(C)) {
+      throw fail('INVALID_OPTION', 'options.WebSocket is required where no native WebSocket exists (pass the ws package in Node)', undefined, 'TypeError');
     }
-    this.#Ctor = Ctor;
+    this.#Ctor = C;
     this.#urlSource = url;
     this.#protocolsSource = protocols;
+    this.#p = o.plugins;
     this.#binaryType = o.binaryType;
     // Until a protocol is negotiated, messages queued with only `codecs` given still need a wire
     // form to be counted in bytes; `#pump` re-encodes them if the negotiated codec differs.
     this.#codec = o.codec ?? Object.values(o.codecs)[0];
-    const hb = o.heartbeat;
-    if (hb) {
-      this.#heartbeat = new Heartbeat(
-        hb,
-        o.now,
-        () => this.#control(hb.message),
-        () => this.#lost({ code: CLOSE_ABNORMAL, reason: 'heartbeat timeout', wasClean: false }, fail('HEARTBEAT_TIMEOUT', `no data within ${hb.timeout} ms of a ping`)),
-      );
-    }
-    for (const type of ['open', 'message', 'close', 'error'] as const) {
-      super.addEventListener(type, (ev) => (this.#handlers[type] as ((this: this, ev: Event) => unknown) | undefined)?.call(this, ev));
-    }
-    this.#watch();
+    this.#state = o.linger === undefined ? 'connecting' : 'closed';
+    const host = this.#host();
+    for (const p of this.#p) p.init?.(host);
     // Start after the constructor returns, so listeners added right after `new` see the first
-    // `connecting` event; a `close()` or `reconnect()` before then wins (the id moved on).
-    queueMicrotask(() => {
-      if (this.#attemptId === 0 && this.#state === 'connecting') this.#attempt();
-    });
+    // `connecting` event; a `close()` or `reconnect()` before then wins (the epoch moved on).
+    if (this.#state === 'connecting') queueMicrotask(() => this.#epoch || this.#enter('connecting'));
   }
 
   // ---- native-compatible surface -------------------------------------------------------
@@ -285,7 +299,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   }
 
   /**
-   * The URL of the current or last attempt, without the auth token.
+   * The URL of the current or last attempt, without credentials and without an auth token.
    *
    * @example
    * ```ts
@@ -347,7 +361,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * ```
    */
   get bufferedAmount(): number {
-    return (this.#socket?.bufferedAmount ?? 0) + this.#queue.bytes;
+    return (this.#socket ? buffered(this.#socket) : 0) + this.#queue.bytes;
   }
 
   /**
@@ -367,7 +381,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    *
    * @example
    * ```ts
-   * ws.on('statechange', () => (badge.textContent = String(ws.queuedMessages)));
+   * ws.on('drain', () => (badge.textContent = String(ws.queuedMessages)));
    * ```
    */
   get queuedMessages(): number {
@@ -375,7 +389,9 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   }
 
   /**
-   * As on the native `WebSocket`: called with an `Event` each time a connection opens.
+   * As on the native `WebSocket`: called with an `Event` each time a connection opens. It runs
+   * at the position of its first assignment among the `open` listeners; a non-callable value
+   * reads back as `null`.
    *
    * @example
    * ```ts
@@ -383,10 +399,10 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * ```
    */
   get onopen(): DomHandler<this, Event> {
-    return (this.#handlers.open as DomHandler<this, Event>) ?? null;
+    return this.#getH('open') as DomHandler<this, Event>;
   }
   set onopen(fn: DomHandler<this, Event>) {
-    this.#handlers.open = fn ?? undefined;
+    this.#setH('open', fn);
   }
   /**
    * As on the native `WebSocket`; receives a `MessageEvent` with the decoded data.
@@ -397,11 +413,10 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * ```
    */
   get onmessage(): DomHandler<this, MessageEvent<TReceive>> {
-    return (this.#handlers.message as DomHandler<this, MessageEvent<TReceive>>) ?? null;
+    return this.#getH('message') as DomHandler<this, MessageEvent<TReceive>>;
   }
   set onmessage(fn: DomHandler<this, MessageEvent<TReceive>>) {
-    this.#handlers.message = fn ?? undefined;
-    if (fn) this.#domMessage = true;
+    this.#setH('message', fn);
   }
   /**
    * As on the native `WebSocket`; called with a `CloseEvent` for every closed connection, also ones that will be retried.
@@ -412,13 +427,13 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * ```
    */
   get onclose(): DomHandler<this, CloseEvent> {
-    return (this.#handlers.close as DomHandler<this, CloseEvent>) ?? null;
+    return this.#getH('close') as DomHandler<this, CloseEvent>;
   }
   set onclose(fn: DomHandler<this, CloseEvent>) {
-    this.#handlers.close = fn ?? undefined;
+    this.#setH('close', fn);
   }
   /**
-   * As on the native `WebSocket`: called when a native socket reports an error (a close follows).
+   * As on the native `WebSocket`: called when a connection fails, after the state moved on, right before its `close`.
    *
    * @example
    * ```ts
@@ -426,10 +441,39 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * ```
    */
   get onerror(): DomHandler<this, Event> {
-    return (this.#handlers.error as DomHandler<this, Event>) ?? null;
+    return this.#getH('error') as DomHandler<this, Event>;
   }
   set onerror(fn: DomHandler<this, Event>) {
-    this.#handlers.error = fn ?? undefined;
+    this.#setH('error', fn);
+  }
+
+  #getH(type: DomType): unknown {
+    return this.#dom[type]?.f ?? null;
+  }
+
+  // HTML's event handler attributes: the listener is added at the first assignment, keeps its
+  // place while the handler changes, and is removed by `null`.
+  #setH(type: DomType, value: unknown): void {
+    const f = typeof value === 'function' || (typeof value === 'object' && value !== null) ? value : null;
+    const slot = this.#dom[type];
+    if (f === null) {
+      if (slot) super.removeEventListener(type, slot.l);
+      delete this.#dom[type];
+      return;
+    }
+    if (type === 'message') this.#domMessage = true;
+    if (slot) {
+      slot.f = f;
+      return;
+    }
+    const s = {
+      f,
+      l: (ev: Event): void => {
+        if (typeof s.f === 'function') (s.f as (this: unknown, ev: Event) => unknown).call(this, ev);
+      },
+    };
+    this.#dom[type] = s;
+    super.addEventListener(type, s.l);
   }
 
   /**
@@ -454,11 +498,13 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
 
   /**
    * Sends now if the socket is open, ready and not backed up; otherwise queues (in order, never
-   * twice) or drops with a `drop` event, as the queue options say.
+   * twice) or drops with a `drop` event, as the queue options say. After `close()` it drops
+   * the message (`drop` with `'closed'`) and returns `'dropped'`, never throwing, as the native
+   * `send()` does not throw there either.
    *
-   * @returns `'sent'`, `'queued'`, or `'dropped'` (volatile, or `queue.overflow: 'drop-newest'`).
-   * @throws {@link ResilientWebSocketError} `CLOSED` after `close()` or a give-up, `QUEUE_FULL`
-   *   with `queue.overflow: 'error'`, `INVALID_OPTION` for bad `options`.
+   * @returns `'sent'`, `'queued'`, or `'dropped'`.
+   * @throws `INVALID_DATA` (a `TypeError`) for data the native `send()` cannot take, in every
+   *   state; `INVALID_OPTION` for bad `options`; `QUEUE_FULL` with `queue.overflow: 'error'`.
    *
    * @example
    * ```ts
@@ -466,92 +512,86 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * ws.send(order, { ttl: 30_000 });
    * ```
    */
-  send(data: TSend, options?: SendOptions): SendResult {
-    const state = this.#state;
-    if (state === 'closed' || state === 'closing') {
-      throw fail('CLOSED', `send() while ${state}: the client was closed; call reconnect() to use it again`);
-    }
-    if (options) checkSendOptions(options);
-    const s = this.#socket;
+  send(data: TSend, options?: SendOptions): SendResult;
+  send(...args: [TSend, SendOptions?]): SendResult {
+    if (!args.length) throw fail('INVALID_DATA', 'send() needs the data to send, got no argument', undefined, 'TypeError');
+    const [data, options] = args;
+    if (options !== undefined) checkSendOptions(options);
+    const volatile = options?.volatile === true;
+    const c = this.#codec;
+    const wire = this.#encode(data, c, volatile);
+    const st = this.#state;
+    if (st === 'closing' || st === 'closed') return this.#refuse(data, 'closed');
     const q = this.#o.queue;
     const ttl = options?.ttl ?? q.ttl;
-    const expires = ttl === Infinity ? Infinity : this.#o.now() + ttl;
+    const expires = ttl === Infinity ? Infinity : now() + ttl;
+    const s = this.#socket;
     // The native socket may already be CLOSING (the server's close frame arrived before its close
-    // event): its send() would discard the data and log an error, so queue the message instead.
-    if (state === 'open' && s && s.readyState === 1 && this.#queue.length === 0 && (this.#ready || options?.beforeReady)) {
-      const buffered = s.bufferedAmount ?? 0;
-      if (buffered < q.highWaterMark) {
-        const c = this.#codec;
-        this.#transmit(s, buffered, data, c ? c.encode(data) : (data as WireData), c, expires);
+    // event): its send() would discard the data, so the message is queued instead.
+    if (st === 'open' && s && s.readyState === 1 && !this.#queue.length && (this.#ready || options?.beforeReady)) {
+      const b = buffered(s);
+      if (b < q.highWaterMark) {
+        this.#transmit(s, b, data, wire, c, expires, volatile);
         return 'sent';
       }
     }
-    if (options?.volatile) {
-      this.#drop(data, 'volatile');
-      return 'dropped';
-    }
-    const c = this.#codec;
-    const wire = c ? c.encode(data) : (data as WireData);
-    const entry: Entry = {
-      data,
-      wire,
-      codec: c,
-      bytes: byteLength(wire),
-      expires,
-      beforeReady: options?.beforeReady === true,
-    };
-    const dropped = this.#queue.offer(entry, q);
+    if (volatile) return this.#refuse(data, 'volatile');
+    const entry: Entry = { data, wire, codec: c, bytes: byteLength(wire), expires, beforeReady: options?.beforeReady === true };
+    const dropped = this.#queue.offer(entry, st === 'open' ? { ...q, ...this.#o.openLimits } : q);
     const accepted = !dropped.includes(entry);
-    if (accepted && entry.expires < this.#expiryAt) this.#armExpiry();
-    // While gated, only a beforeReady message can move; anything else waits for `ready`.
-    if (accepted && state === 'open' && !this.#drainTimer.pending && (this.#ready || entry.beforeReady)) this.#pump();
-    // Listeners run last: one that calls close() finds no half-done work.
-    for (const e of dropped) this.#drop(e.data as TSend, 'overflow');
+    if (accepted && expires < this.#expiryAt) this.#armExpiry();
+    if (accepted && st === 'open' && !this.#drain.pending && (this.#ready || entry.beforeReady)) this.#pump();
+    for (const e of dropped) this.#drop(e.data, 'overflow');
+    this.#changed();
+    this.#deliver();
     return accepted ? 'queued' : 'dropped';
   }
 
   /**
-   * Closes for good: no reconnect after this. Queued messages are dropped (`drop` with
-   * `'closed'`); bytes already handed to the native socket still go out before the close frame.
+   * Closes for good: no reconnect after this (until `reconnect()`). Queued messages are dropped
+   * (`drop` with `'closed'`); bytes already handed to the native socket still go out before
+   * the close frame. As natively, the state is `closing` at once and the `close` event follows
+   * asynchronously; without a code no status code is sent (the server sees 1005).
    *
-   * @param code - 1000 or 3000–4999. @default 1000
+   * @param code - 1000 or 3000–4999.
    * @param reason - at most 123 UTF-8 bytes.
-   * @throws {@link ResilientWebSocketError} `INVALID_CLOSE_CODE`, `INVALID_REASON`.
+   * @throws `INVALID_CLOSE_CODE` (an `InvalidAccessError`), `INVALID_REASON` (a `SyntaxError`).
    *
    * @example
    * ```ts
    * ws.close(4000, 'logged out');
    * ```
    */
-  close(code: number = CLOSE_NORMAL, reason = ''): void {
-    if (!(code === CLOSE_NORMAL || (Number.isInteger(code) && code >= 3000 && code <= 4999))) {
-      throw fail('INVALID_CLOSE_CODE', `close code must be 1000 or 3000–4999, got ${String(code)}`);
+  close(code?: number, reason?: string): void {
+    if (code !== undefined && !(code === CLOSE_NORMAL || (Number.isInteger(code) && code >= 3000 && code <= 4999))) {
+      throw fail('INVALID_CLOSE_CODE', `close code must be 1000 or 3000–4999, got ${show(code)}`, undefined, 'InvalidAccessError');
     }
-    if (typeof reason !== 'string') throw fail('INVALID_REASON', `close reason must be a string, got ${typeof reason}`);
-    const bytes = byteLength(reason);
+    const text = reason === undefined ? '' : String(reason);
+    const bytes = byteLength(text);
     if (bytes > MAX_REASON_BYTES) {
-      throw fail('INVALID_REASON', `close reason is ${bytes} UTF-8 bytes; at most ${MAX_REASON_BYTES} are allowed`);
+      throw fail('INVALID_REASON', `close reason is ${bytes} UTF-8 bytes; at most ${MAX_REASON_BYTES} are allowed`, undefined, 'SyntaxError');
     }
-    const state = this.#state;
-    if (state === 'closed' || state === 'closing') return;
+    this.#userClosed = true;
+    this.#linger.cancel();
+    this.#close(code ?? (text ? CLOSE_NORMAL : undefined), text);
+  }
+
+  #close(code: number | undefined, reason: string): void {
+    const st = this.#state;
+    if (st === 'closing' || st === 'closed') return;
     const s = this.#socket;
-    if (state === 'open' && s) {
-      this.#stopConnectionTimers();
-      this.#retryTimer.cancel();
-      this.#closeTimer.schedule(CLOSE_TIMEOUT_MS, () => this.#lost({ code: CLOSE_ABNORMAL, reason: 'close timeout', wasClean: false }));
+    // Native: close() while connecting fails the connection (error, then close 1006).
+    this.#errorOnEnd = st === 'connecting' && !s;
+    this.#closeInfo = this.#errorOnEnd ? abnormal('') : { code: code ?? 1005, reason, wasClean: true };
+    if (s) {
       try {
-        s.close(code, reason);
+        if (code === undefined) s.close();
+        else s.close(code, reason);
       } catch {
-        // Already closing natively: its close event finishes the job.
+        // Already closing natively: its close event ends `closing`.
       }
-      this.#transition('closing');
-      this.#finalize();
-      return;
     }
-    // A socket still handshaking gets the user's code and reason too, for a server that already
-    // accepted it.
-    this.#teardown(code, reason);
-    this.#finish({ code, reason, wasClean: true });
+    this.#enter('closing');
   }
 
   /**
@@ -564,28 +604,25 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * ```
    */
   reconnect(): void {
-    // The socket being dropped is alive: Chromium still transmits its buffer before the close
+    this.#userClosed = false;
+    this.#start();
+  }
+
+  #start(): void {
+    const st = this.#state;
+    // The socket being dropped is alive: the browser still transmits its buffer before the close
     // frame, so re-queueing those bytes would send them twice (test/browser/queue.test.ts).
     this.#sent.clear();
-    const wasOpen = this.#state === 'open';
-    this.#teardown();
-    this.#retryTimer.cancel();
-    if (!this.#unwatch) this.#watch();
     this.#retries = 0;
-    this.#authFailures = 0;
-    if (wasOpen) {
-      // Every connection that ends gets its close event, so apps pairing open/close stay right.
-      this.#transition('reconnecting');
-      const id = this.#attemptId;
-      this.#emitClose({ code: CLOSE_NORMAL, reason: 'reconnect', wasClean: true }, true);
-      if (!this.#still(id, 'reconnecting')) return;
-    }
-    this.#attempt();
+    this.#manual = true;
+    // Every connection that ends gets its close event, so apps pairing open/close stay right.
+    const info = st === 'open' ? { code: CLOSE_NORMAL, reason: 'reconnect', wasClean: true } : st === 'closing' ? this.#closeInfo : undefined;
+    this.#enter('connecting', info && (() => this.#closed(info)));
   }
 
   /**
-   * Resolves when the queue is empty and the native `bufferedAmount` is 0; rejects with `CLOSED`
-   * if the client is closed first.
+   * Resolves when the queue is empty and the native `bufferedAmount` is 0 (also across a
+   * reconnect); rejects with `CLOSED` on `close()` or a give-up. Never stays pending forever.
    *
    * @example
    * ```ts
@@ -595,17 +632,37 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * ```
    */
   flush(): Promise<void> {
-    if (this.#state === 'closed' || this.#state === 'closing') {
-      return Promise.reject(fail('CLOSED', `flush() while ${this.#state}`));
-    }
+    return this.#wait(true);
+  }
+
+  /**
+   * Backpressure for producers: resolves when a `send()` now would go straight to the native
+   * socket (open, past the `ready` gate, nothing queued, the native buffer under
+   * `queue.highWaterMark`); rejects with `CLOSED` on `close()` or a give-up.
+   *
+   * @example
+   * ```ts
+   * for (const chunk of chunks) {
+   *   await ws.writable();
+   *   ws.send(chunk);
+   * }
+   * ```
+   */
+  writable(): Promise<void> {
+    return this.#wait(false);
+  }
+
+  #wait(flush: boolean): Promise<void> {
+    if (this.#state === 'closed' || this.#state === 'closing') return Promise.reject(fail('CLOSED', `${flush ? 'flush' : 'writable'}() while ${this.#state}`));
     return new Promise((resolve, reject) => {
-      this.#flushWaiters.push({ resolve, reject });
-      this.#settleFlush();
+      this.#waiters.push({ flush, resolve, reject });
+      this.#settle();
     });
   }
 
   /**
-   * Subscribes to a typed event; returns the function that unsubscribes.
+   * Subscribes to a typed event; returns the function that unsubscribes. A handler added while
+   * an event is delivered gets the next event, not that one.
    *
    * @example
    * ```ts
@@ -614,385 +671,459 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * ```
    */
   on<K extends keyof ClientEvents<TSend, TReceive>>(type: K, handler: (payload: ClientEvents<TSend, TReceive>[K]) => void): () => void {
+    if (typeof handler !== 'function') throw fail('INVALID_OPTION', `on(${show(type)}, handler): handler must be a function, got ${show(handler)}`, undefined, 'TypeError');
     this.#events.on(type, handler);
     return () => this.#events.off(type, handler);
   }
 
-  // ---- connection lifecycle --------------------------------------------------------------
-
-  #emit<K extends keyof ClientEvents<TSend, TReceive>>(type: K, payload: ClientEvents<TSend, TReceive>[K]): void {
-    const list = this.#events.all.get(type);
-    if (!list?.length) return;
-    for (const h of list.length === 1 ? list : list.slice()) {
-      try {
-        (h as (p: typeof payload) => void)(payload);
-      } catch (err) {
-        report(err);
-      }
+  /**
+   * The store contract (Svelte's, and React's `useSyncExternalStore`): calls `fn` with the
+   * snapshot at once and after every change; returns the unsubscribe. With `lazy`, the first
+   * subscriber connects and the last one leaving starts the linger.
+   *
+   * @example
+   * ```ts
+   * const off = ws.subscribe((s) => (status.textContent = `${s.state} (${s.queuedMessages} queued)`));
+   * ```
+   */
+  subscribe(fn: (snapshot: Snapshot) => void): () => void {
+    if (typeof fn !== 'function') throw fail('INVALID_OPTION', `subscribe(fn): fn must be a function, got ${show(fn)}`, undefined, 'TypeError');
+    const sub = { f: fn };
+    this.#subs.add(sub);
+    fn(this.getSnapshot());
+    const lazy = this.#o.linger !== undefined;
+    if (lazy && !this.#userClosed) {
+      this.#linger.cancel();
+      if (this.#state === 'closed' && this.#subs.has(sub)) this.#start();
     }
-  }
-
-  #transition(to: State): void {
-    const from = this.#state;
-    if (from === to) return;
-    if (!canMove(from, to)) throw new Error(`resilient-ws: bug: no transition ${from} → ${to}`);
-    this.#state = to;
-    this.#emit('statechange', { from, to });
-  }
-
-  /** True while nothing (a listener, a new attempt) moved the client on since `id`/`state`. */
-  #still(id: number, state: State): boolean {
-    return this.#attemptId === id && this.#state === state;
-  }
-
-  #attempt(): void {
-    const id = ++this.#attemptId;
-    this.#transition('connecting');
-    if (!this.#still(id, 'connecting')) return;
-    const timeout = this.#o.reconnect.connectTimeout;
-    this.#connectTimer.schedule(timeout, () =>
-      this.#lost({ code: CLOSE_ABNORMAL, reason: 'connect timeout', wasClean: false }, fail('CONNECT_TIMEOUT', `the connection did not open within ${timeout} ms`)),
-    );
-    this.#emit('connecting', { attempt: this.#retries });
-    if (!this.#still(id, 'connecting')) return;
-    this.#plan().then(
-      (plan) => this.#still(id, 'connecting') && this.#open(id, plan),
-      (err: unknown) => {
-        if (!this.#still(id, 'connecting')) return;
-        const error = isResilientWebSocketError(err) ? err : fail('CONNECT_FAILED', 'the attempt failed', err);
-        if (error.code === 'AUTH_FAILED') this.#giveUp(undefined, 'insecure', error);
-        else this.#lost({ code: CLOSE_ABNORMAL, reason: 'connect failed', wasClean: false }, error);
-      },
-    );
-  }
-
-  /** Asks the providers (URL, protocols, token) and builds what the native constructor gets. */
-  async #plan(): Promise<Plan> {
-    const call = async <T>(what: string, source: T | (() => T | Promise<T>)): Promise<T> => {
-      if (typeof source !== 'function') return source;
-      try {
-        return await (source as () => T | Promise<T>)();
-      } catch (err) {
-        throw fail('CONNECT_FAILED', `the ${what} provider failed`, err);
+    return () => {
+      if (this.#subs.delete(sub) && lazy && !this.#subs.size && !this.#userClosed) {
+        this.#linger.schedule(this.#o.linger!, () => this.#close(CLOSE_NORMAL, 'idle'));
       }
     };
-    let url = normalizeUrl(await call('url', this.#urlSource));
-    const protocols = [...toProtocols(await call('protocols', this.#protocolsSource))];
-    this.#url = url;
-    const auth = this.#o.auth;
-    let carrier: string | undefined;
-    let authMessage: WireData | undefined;
-    if (auth) {
-      const token = await getToken(auth.token, { attempt: this.#retries, reason: this.#tokenReason });
-      if (url.startsWith('ws:') && !isLoopback(url)) {
-        const host = new URL(url).host;
-        const message = `the auth token would travel unencrypted over ws:// to ${host}; use wss://`;
-        if (auth.requireSecure) throw fail('AUTH_FAILED', `${message} (auth.requireSecure is on)`);
-        if (this.#warnedHost !== host) {
-          this.#warnedHost = host;
-          if (this.#events.all.get('warning')?.length) this.#emit('warning', { code: 'INSECURE_TOKEN', message });
-          else console.warn(`resilient-ws: ${message}`);
+  }
+
+  /**
+   * The current connection state as a frozen object, replaced only when a field changed.
+   *
+   * @example
+   * ```ts
+   * const { state, attempt, nextRetryAt } = ws.getSnapshot();
+   * ```
+   */
+  getSnapshot(): Snapshot {
+    const n: Snapshot = {
+      state: this.#state,
+      attempt: this.#retries,
+      nextRetryAt: this.#nextRetryAt,
+      lastClose: this.#lastClose,
+      lastError: this.#lastError,
+      queuedMessages: this.#queue.length,
+      queuedBytes: this.#queue.bytes,
+      online: typeof navigator === 'undefined' || navigator.onLine !== false,
+      protocol: this.#protocol,
+    };
+    const old = this.#snap as Record<string, unknown> | undefined;
+    if (!old || Object.entries(n).some(([k, v]) => old[k] !== v)) this.#snap = Object.freeze(n);
+    return this.#snap!;
+  }
+
+  // ---- the state machine ---------------------------------------------------------------
+
+  /**
+   * The one way into a state: leaves the old one (its timer, and the native socket unless the
+   * new state keeps it), bumps the epoch, runs the new state's effects (plug-ins first), and
+   * only then delivers the move's events: `statechange`, the reports `pre` posts, and what the
+   * effects posted.
+   */
+  #enter(to: State, pre?: () => void): void {
+    const from = this.#state;
+    if (!MOVES[from].includes(to)) throw new Error(`resilient-ws: bug: no move ${from} → ${to}`);
+    const s = this.#socket;
+    this.#timer.cancel();
+    this.#drain.cancel();
+    this.#poll.cancel();
+    this.#nextRetryAt = null;
+    if (s && to !== 'open' && !(to === 'closing' && from !== 'reconnecting')) {
+      this.#socket = undefined;
+      // No-op handlers, not null: the `ws` package throws an unhandled 'error' without one.
+      s.onopen = s.onmessage = s.onclose = s.onerror = noop;
+      if (s.readyState < 2) {
+        try {
+          s.close(CLOSE_NORMAL);
+        } catch {
+          // Nothing to do: it is being discarded.
         }
       }
-      if (auth.via === 'query') url = withParam(url, auth.param, token);
-      else if (auth.via === 'protocol') protocols.push((carrier = this.#carrier(token)));
-      else authMessage = auth.message(token);
     }
-    return { url, protocols, carrier, authMessage };
+    const epoch = ++this.#epoch;
+    this.#state = to;
+    if (from !== to) this.#emit('statechange', { from, to });
+    pre?.();
+    for (const p of this.#p) p.state?.(to, from);
+    const o = this.#o;
+    if (to === 'connecting') {
+      const manual = this.#manual;
+      this.#manual = false;
+      const ms = o.reconnect.connectTimeout;
+      this.#timer.schedule(ms, () => this.#lost(abnormal('connect timeout'), fail('CONNECT_TIMEOUT', `the connection did not open within ${ms} ms`)));
+      this.#emit('connecting', { attempt: this.#retries }, true);
+      void this.#connect(epoch, manual);
+    } else if (to === 'open') {
+      this.#timer.schedule(o.reconnect.stableAfter, () => {
+        this.#retries = 0;
+        this.#changed();
+      });
+      this.#emit('open', { protocol: this.#protocol, extensions: this.#extensions }, true);
+      this.#domEvent(new Event('open'), true);
+      if (this.#ready) this.#emit('ready', { data: undefined }, true);
+      this.#pump();
+    } else if (to === 'reconnecting') {
+      const held = this.#p.some((p) => p.hold?.());
+      const d = this.#delay;
+      if (!held) {
+        this.#timer.schedule(d, () => this.#enter('connecting'));
+        this.#nextRetryAt = Date.now() + d;
+      }
+      this.#emit('reconnecting', { attempt: this.#retries, delay: held ? null : d, closeEvent: this.#closeInfo }, true);
+    } else {
+      // closing or closed: nothing queued will be sent, nobody waits any more.
+      this.#sent.clear();
+      this.#expiry.cancel();
+      this.#expiryAt = Infinity;
+      for (const e of this.#queue.clear()) this.#drop(e.data, 'closed');
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const w of waiters) w.reject(fail('CLOSED', `the client closed before ${w.flush ? 'the queue was flushed' : 'it could take more'}`));
+      if (to === 'closed') this.#linger.cancel();
+      else {
+        const info = this.#closeInfo!;
+        const err = this.#errorOnEnd;
+        const sock = !!this.#socket;
+        // With a native socket, its close event ends `closing` (or this timeout); without one, the
+        // end is reported a task later, as the native API does.
+        this.#timer.schedule(sock ? CLOSE_TIMEOUT_MS : 0, () =>
+          this.#enter('closed', () => {
+            if (err) this.#domEvent(new Event('error'));
+            this.#closed(sock ? abnormal('close timeout') : info);
+          }),
+        );
+      }
+    }
+    this.#settle();
+    this.#out.push({ e: 0, f: () => this.#publish() });
+    this.#deliver();
   }
 
-  #carrier(token: string): string {
-    const carrier = this.#o.auth!.protocolPrefix + token;
-    if (!isProtocolToken(carrier)) {
-      throw fail(
-        'INVALID_OPTION',
-        `auth.token is not a legal subprotocol token for auth.via 'protocol' (it has characters outside RFC 6455 tokens): encode it with base64url()`,
-      );
+  /** Runs the attempt of `epoch`: providers, plug-ins, then the native constructor. */
+  async #connect(epoch: number, manual: boolean): Promise<void> {
+    const stale = (): boolean => this.#epoch !== epoch;
+    let plan: AttemptPlan;
+    try {
+      const ask = async <T>(what: string, source: T | (() => T | Promise<T>)): Promise<T> => {
+        if (typeof source !== 'function') return source;
+        try {
+          return await (source as () => T | Promise<T>)();
+        } catch (err) {
+          throw fail('CONNECT_FAILED', `the ${what} provider failed`, err);
+        }
+      };
+      const raw = await ask('url', this.#urlSource);
+      if (stale()) return;
+      const url = normalizeUrl(raw);
+      const protocols = [...toProtocols(await ask('protocols', this.#protocolsSource))];
+      if (stale()) return;
+      this.#url = publicUrl(url);
+      plan = { url, protocols, attempt: this.#retries, manual };
+      for (const p of this.#p) {
+        await p.attempt?.(plan);
+        if (stale()) return;
+      }
+    } catch (err) {
+      if (stale()) return;
+      const error = isResilientWebSocketError(err) ? err : fail('CONNECT_FAILED', 'the attempt failed', err);
+      if (error.code === 'AUTH_FAILED') this.#giveup(undefined, 'insecure', error);
+      else this.#lost(abnormal('connect failed'), error);
+      return;
     }
-    return carrier;
-  }
-
-  #open(id: number, plan: Plan): void {
     let s: Native;
     try {
       s = new this.#Ctor(plan.url, plan.protocols) as unknown as Native;
     } catch (err) {
-      // The native message may quote the URL, and with it a query token: keep only its name.
+      // The native message may quote the URL, and with it a token: keep only its name.
       const name = err instanceof Error ? err.name : typeof err;
-      this.#lost({ code: CLOSE_ABNORMAL, reason: 'connect failed', wasClean: false }, fail('CONNECT_FAILED', `the WebSocket constructor threw ${name}`));
+      this.#lost(abnormal('connect failed'), fail('CONNECT_FAILED', `the WebSocket constructor threw ${name}`));
       return;
     }
     this.#socket = s;
     s.binaryType = this.#binaryType;
-    s.onopen = () => this.#attemptId === id && this.#opened(id, s, plan);
-    s.onmessage = (ev) => this.#attemptId === id && this.#received(ev);
-    s.onerror = () => this.#attemptId === id && this.dispatchEvent(new Event('error'));
-    s.onclose = (ev) => this.#attemptId === id && this.#lost({ code: ev.code, reason: ev.reason, wasClean: ev.wasClean });
+    let errored = false;
+    const mine = (): boolean => this.#socket === s;
+    s.onopen = () => mine() && this.#opened(s);
+    s.onmessage = (ev) => mine() && this.#state === 'open' && this.#received(ev);
+    // Reported with the close, once the state moved on: native fires `error` in CLOSED.
+    s.onerror = () => (errored = true);
+    s.onclose = (ev) => mine() && this.#lost({ code: ev.code, reason: ev.reason, wasClean: ev.wasClean }, undefined, errored);
   }
 
-  #opened(id: number, s: Native, plan: Plan): void {
-    this.#connectTimer.cancel();
-    if (plan.carrier && s.protocol === plan.carrier) {
-      const error = fail('PROTOCOL_MISMATCH', 'the server picked the auth carrier subprotocol instead of an application protocol; closing, since it would echo the token');
-      this.#giveUp({ code: 1002, reason: 'protocol mismatch', wasClean: false }, 'protocol-mismatch', error);
-      return;
+  #opened(s: Native): void {
+    if (this.#state !== 'connecting') return;
+    for (const p of this.#p) {
+      const error = p.open?.(s.protocol);
+      if (error) return this.#giveup({ code: 1002, reason: 'protocol mismatch', wasClean: false }, 'protocol-mismatch', error);
     }
+    const o = this.#o;
     this.#protocol = s.protocol;
     this.#extensions = s.extensions;
-    this.#codec = this.#o.codecs[s.protocol] ?? this.#o.codec;
-    this.#ready = !this.#o.ready;
-    this.#tokenReason = 'reconnect';
-    this.#stableTimer.schedule(this.#o.reconnect.stableAfter, () => {
-      this.#retries = 0;
-      this.#authFailures = 0;
-    });
-    if (plan.authMessage !== undefined) this.#control(plan.authMessage);
-    this.#heartbeat?.start();
-    this.#transition('open');
-    if (!this.#still(id, 'open')) return;
-    this.#pump();
-    if (!this.#still(id, 'open')) return;
-    this.#emit('open', { protocol: this.#protocol, extensions: this.#extensions });
-    this.dispatchEvent(new Event('open'));
-    if (this.#ready && this.#still(id, 'open')) this.#emit('ready', { data: undefined });
+    this.#codec = o.codecs[s.protocol] ?? o.codec;
+    this.#ready = !o.ready;
+    this.#enter('open');
   }
 
   #received(ev: MessageEvent): void {
-    this.#heartbeat?.inbound();
-    const raw = ev.data as IncomingData;
-    const hb = this.#o.heartbeat;
-    if (hb && hb.isPong(raw)) return;
+    let raw = ev.data as IncomingData;
+    for (const p of this.#p) {
+      const r = p.receive?.(raw);
+      if (r === null) return;
+      if (r !== undefined) raw = r;
+    }
     let data: TReceive;
     const c = this.#codec;
-    if (c) {
-      try {
-        data = c.decode(raw) as TReceive;
-      } catch (err) {
-        this.#error(fail('DECODE_ERROR', `a ${typeof raw === 'string' ? 'text' : 'binary'} message could not be decoded and was skipped`, err));
-        return;
-      }
-    } else data = raw as TReceive;
-    const id = this.#attemptId;
-    if (!this.#ready && this.#o.ready) {
+    try {
+      data = (c ? c.decode(raw) : raw) as TReceive;
+    } catch (err) {
+      this.#error(fail('DECODE_ERROR', `a ${typeof raw === 'string' ? 'text' : 'binary'} message could not be decoded and was skipped`, err));
+      this.#deliver();
+      return;
+    }
+    const epoch = this.#epoch;
+    if (!this.#ready) {
       let passed = false;
       try {
-        passed = this.#o.ready(data);
+        passed = this.#o.ready!(data);
       } catch (err) {
         report(err);
       }
+      if (this.#epoch !== epoch) return;
       if (passed) {
         this.#ready = true;
-        this.#authFailures = 0;
+        for (const p of this.#p) p.ready?.();
+        this.#emit('ready', { data }, true);
         this.#pump();
-        if (!this.#still(id, 'open')) return;
-        this.#emit('ready', { data });
       }
     }
-    if (!this.#still(id, 'open')) return;
-    this.#emit('message', { data });
-    if (this.#domMessage && this.#still(id, 'open')) {
-      this.dispatchEvent(new MessageEvent('message', { data, origin: ev.origin ?? '', lastEventId: ev.lastEventId ?? '' }));
+    this.#emit('message', { data }, true);
+    if (this.#domMessage) this.#domEvent(new MessageEvent('message', { data, origin: ev.origin ?? '', lastEventId: ev.lastEventId ?? '' }), true);
+    this.#deliver();
+  }
+
+  /**
+   * A connection or attempt ended without the user asking (or the user's close finished):
+   * decides between a retry, a plug-in's decision and giving up, by one policy.
+   */
+  #lost(info: CloseInfo, error?: ResilientWebSocketError, errored = false): void {
+    const facts = (): void => {
+      if (errored) this.#domEvent(new Event('error'));
+      if (error) this.#error(error);
+      this.#closed(info);
+    };
+    if (this.#state === 'closing') return this.#enter('closed', facts);
+    this.#requeueUnsent();
+    const o = this.#o;
+    let d: CloseDecision | void = undefined;
+    for (const p of this.#p) if ((d = p.close?.(info))) break;
+    if (d && 'giveup' in d) return this.#giveup(info, d.giveup, d.error, facts);
+    let delay = 0;
+    if (!d) {
+      const r = o.reconnect;
+      let retry = !FATAL_CLOSE_CODES.has(info.code);
+      if (r.shouldReconnect) {
+        try {
+          retry = r.shouldReconnect(info, this.#retries) !== false;
+        } catch (err) {
+          report(err);
+        }
+      }
+      if (!retry) {
+        const why = r.shouldReconnect ? 'shouldReconnect() said no' : 'a retry would fail the same way';
+        return this.#giveup(info, 'close-code', fail('FATAL_CLOSE', `the connection closed with ${info.code}${info.reason ? ` (${info.reason})` : ''}; ${why}`), facts);
+      }
+      if (this.#retries >= r.maxRetries) {
+        return this.#giveup(info, 'retries', fail('RETRIES_EXHAUSTED', o.noRetry ? 'the connection closed and reconnect is off' : `gave up after ${r.maxRetries} retries`), facts);
+      }
+      delay = backoff(this.#retries, r, Math.random);
+      let advised: number | undefined;
+      try {
+        advised = r.retryAfter(info);
+      } catch (err) {
+        report(err);
+      }
+      if (typeof advised === 'number' && advised >= 0) delay = Math.min(advised, r.maxDelay);
+      if (info.code === CLOSE_TRY_AGAIN_LATER) delay = Math.max(delay, r.maxDelay / 4);
+      this.#retries++;
+    }
+    this.#delay = delay;
+    this.#closeInfo = info;
+    this.#enter('reconnecting', facts);
+  }
+
+  #giveup(info: CloseInfo | undefined, reason: GiveupReason, error: ResilientWebSocketError, facts?: () => void): void {
+    this.#enter('closed', () => {
+      if (facts) facts();
+      else if (info) this.#closed(info);
+      this.#error(error);
+      this.#emit('giveup', { reason, error });
+    });
+  }
+
+  /** Posts the `close` reports of one connection; `willReconnect` tells the truth at delivery. */
+  #closed(info: CloseInfo): void {
+    this.#lastClose = info;
+    this.#out.push({
+      e: 0,
+      f: () => this.#emitNow('close', { ...info, willReconnect: this.#state !== 'closed' && this.#state !== 'closing' }),
+    });
+    this.#domEvent(makeCloseEvent(info));
+  }
+
+  #error(error: ResilientWebSocketError): void {
+    this.#lastError = error;
+    this.#emit('error', { error });
+  }
+
+  #drop(data: unknown, reason: DropReason): void {
+    this.#emit('drop', { data: data as TSend, reason });
+  }
+
+  #refuse(data: unknown, reason: DropReason): 'dropped' {
+    this.#drop(data, reason);
+    this.#deliver();
+    return 'dropped';
+  }
+
+  // ---- delivery: one FIFO, never nested --------------------------------------------------
+
+  /** Posts a typed event; an announcement (`announce`) is skipped if a later move superseded it. */
+  #emit<K extends keyof ClientEvents<TSend, TReceive>>(type: K, payload: ClientEvents<TSend, TReceive>[K], announce = false): void {
+    this.#out.push({ e: announce ? this.#epoch : 0, f: () => this.#emitNow(type, payload) });
+  }
+
+  #domEvent(ev: Event, announce = false): void {
+    this.#out.push({ e: announce ? this.#epoch : 0, f: () => this.dispatchEvent(ev) });
+  }
+
+  #emitNow<K extends keyof ClientEvents<TSend, TReceive>>(type: K, payload: ClientEvents<TSend, TReceive>[K]): void {
+    const list = this.#events.all.get(type);
+    // A copy: handlers added during this event get the next one.
+    if (list) for (const h of list.slice()) this.#call(() => (h as (p: typeof payload) => void)(payload));
+  }
+
+  #call(f: () => void): void {
+    try {
+      f();
+    } catch (err) {
+      report(err);
     }
   }
 
   /**
-   * A connection or attempt ended without the user asking. Decides between retry, token
-   * refresh and giving up, by one policy.
+   * Delivers posted events in order. A listener's call (close, reconnect, send) takes effect at
+   * once and posts its own events behind the pending ones; pending announcements of a move it
+   * superseded are skipped.
    */
-  #lost(info: CloseInfo, error?: ResilientWebSocketError): void {
-    this.#requeueUnsent();
-    this.#teardown();
-    if (this.#state === 'closing') {
-      this.#finish(info);
-      return;
-    }
-    const id = this.#attemptId;
-    const state = this.#state;
-    if (error) {
-      this.#error(error);
-      if (!this.#still(id, state)) return;
-    }
-    const o = this.#o;
-    const auth = o.auth;
-    if (auth && auth.failCodes.includes(info.code)) {
-      if (++this.#authFailures >= auth.maxFailures) {
-        const err = fail('AUTH_FAILED', `the server refused the token ${this.#authFailures} times in a row (last close code ${info.code})`);
-        this.#giveUp(info, 'auth', err);
-      } else {
-        this.#tokenReason = 'rejected';
-        this.#retryIn(0, info);
-      }
-      return;
-    }
-    let retry = !FATAL_CLOSE_CODES.has(info.code);
-    const should = o.reconnect.shouldReconnect;
-    if (should) {
-      try {
-        retry = should(info, this.#retries) !== false;
-      } catch (err) {
-        report(err);
-      }
-    }
-    if (!retry) {
-      const why = should ? 'shouldReconnect() said no' : 'a retry would fail the same way';
-      this.#giveUp(info, 'close-code', fail('FATAL_CLOSE', `the connection closed with ${info.code}${info.reason ? ` (${info.reason})` : ''}; ${why}`));
-      return;
-    }
-    const max = o.reconnect.maxRetries;
-    if (this.#retries >= max) {
-      this.#giveUp(info, 'retries', fail('RETRIES_EXHAUSTED', max === 0 ? 'the connection closed and reconnect is off' : `gave up after ${max} retries`));
-      return;
-    }
-    const r = o.reconnect;
-    let delay = backoff(this.#retries, r, o.random);
-    let advised: number | undefined;
+  #deliver(): void {
+    if (this.#delivering) return;
+    this.#delivering = true;
+    const out = this.#out;
     try {
-      advised = r.retryAfter(info);
-    } catch (err) {
-      report(err);
-    }
-    if (typeof advised === 'number' && advised >= 0) delay = Math.min(advised, r.maxDelay);
-    if (info.code === CLOSE_TRY_AGAIN_LATER) delay = Math.max(delay, r.maxDelay / 4);
-    // A first attempt that never opened still makes the next one a retry for the token provider.
-    if (this.#tokenReason === 'initial') this.#tokenReason = 'reconnect';
-    this.#retries++;
-    this.#retryIn(delay, info);
-  }
-
-  #retryIn(delay: number, info: CloseInfo): void {
-    this.#transition('reconnecting');
-    const id = this.#attemptId;
-    const paused = !isOnline() || (this.#o.pauseWhenHidden && isHidden());
-    if (!paused) this.#retryTimer.schedule(delay, () => this.#attempt());
-    this.#emitClose(info, true);
-    if (this.#still(id, 'reconnecting')) {
-      this.#emit('reconnecting', { attempt: this.#retries, delay: paused ? null : delay, closeEvent: info });
-    }
-  }
-
-  #giveUp(info: CloseInfo | undefined, reason: GiveupReason, error: ResilientWebSocketError): void {
-    this.#teardown();
-    this.#retryTimer.cancel();
-    this.#transition('closed');
-    this.#finalize();
-    const id = this.#attemptId;
-    if (info) this.#emitClose(info, false);
-    if (!this.#still(id, 'closed')) return;
-    this.#error(error);
-    if (this.#still(id, 'closed')) this.#emit('giveup', { reason, error });
-  }
-
-  /** Enters `closed` after the user's `close()`. */
-  #finish(info: CloseInfo): void {
-    this.#retryTimer.cancel();
-    this.#transition('closed');
-    this.#finalize();
-    this.#emitClose(info, false);
-  }
-
-  #emitClose(info: CloseInfo, willReconnect: boolean): void {
-    this.#emit('close', { ...info, willReconnect });
-    this.dispatchEvent(makeCloseEvent(info));
-  }
-
-  #error(error: ResilientWebSocketError): void {
-    this.#emit('error', { error });
-  }
-
-  /** Lets go of the native socket: its late events go nowhere, and it is closed if still live. */
-  #teardown(code: number = CLOSE_NORMAL, reason?: string): void {
-    const s = this.#socket;
-    this.#socket = undefined;
-    this.#stopConnectionTimers();
-    this.#closeTimer.cancel();
-    if (!s) return;
-    // No-op handlers, not null: the `ws` package throws an unhandled 'error' without one.
-    s.onopen = s.onmessage = s.onclose = s.onerror = noop;
-    if (s.readyState < 2) {
-      try {
-        s.close(code, reason);
-      } catch {
-        // Nothing to do: it is being discarded.
+      // Indexed, not shift(): closing with 100 000 queued messages posts 100 000 drops.
+      for (let i = 0; i < out.length; i++) {
+        const item = out[i]!;
+        if (!item.e || item.e === this.#epoch) this.#call(item.f);
       }
+    } finally {
+      out.length = 0;
+      this.#delivering = false;
     }
   }
 
-  #stopConnectionTimers(): void {
-    this.#connectTimer.cancel();
-    this.#stableTimer.cancel();
-    this.#drainTimer.cancel();
-    this.#heartbeat?.stop();
-  }
-
-  /** Entering the terminal `closed`: nothing may stay alive or be silently held. */
-  #finalize(): void {
-    this.#unwatch?.();
-    this.#unwatch = undefined;
-    this.#expiryTimer.cancel();
-    this.#expiryAt = Infinity;
-    this.#sent.clear();
-    for (const e of this.#queue.clear()) this.#drop(e.data as TSend, 'closed');
-    const waiters = this.#flushWaiters;
-    this.#flushWaiters = [];
-    for (const w of waiters) w.reject(fail('CLOSED', 'the client closed before the queue was flushed'));
-  }
-
-  #watch(): void {
-    const now = (): void => {
-      if (this.#state === 'reconnecting' && isOnline() && !(this.#o.pauseWhenHidden && isHidden())) {
-        this.#retryTimer.cancel();
-        this.#attempt();
-      } else if (this.#state === 'open') this.#heartbeat?.check();
-    };
-    this.#unwatch = watchPage({
-      online: () => {
-        this.#retries = 0;
-        now();
-      },
-      offline: () => {
-        if (this.#state === 'reconnecting') this.#retryTimer.cancel();
-        else if (this.#state === 'open') this.#heartbeat?.check();
-      },
-      visible: now,
-      hidden: () => {
-        if (this.#o.pauseWhenHidden && this.#state === 'reconnecting') this.#retryTimer.cancel();
-      },
-      restored: now,
-      // An open WebSocket keeps a page out of the back/forward cache: let go of it on the way in.
-      stored: () => {
-        if (this.#state !== 'open' && this.#state !== 'connecting') return;
-        // A graceful close still transmits the native buffer before the close frame: re-queueing
-        // it would send it twice, as in reconnect().
-        this.#sent.clear();
-        this.#teardown();
-        this.#transition('reconnecting');
-        // Like every other lost connection it gets its close event, so apps that pair open/close
-        // stay consistent; the wait has no timer: `pageshow` starts the next attempt.
-        const id = this.#attemptId;
-        const info = { code: CLOSE_GOING_AWAY, reason: 'page entered the back/forward cache', wasClean: false };
-        this.#emitClose(info, true);
-        if (this.#still(id, 'reconnecting')) this.#emit('reconnecting', { attempt: this.#retries, delay: null, closeEvent: info });
-      },
-      resumed: now,
+  /** Something in the snapshot may have changed outside a move: publish once, a microtask later. */
+  #changed(): void {
+    if (this.#publishing || !this.#subs.size) return;
+    this.#publishing = true;
+    queueMicrotask(() => {
+      this.#publishing = false;
+      this.#publish();
     });
+  }
+
+  #publish(): void {
+    const s = this.getSnapshot();
+    if (s === this.#published) return;
+    this.#published = s;
+    for (const sub of [...this.#subs]) this.#call(() => sub.f(s));
+  }
+
+  // ---- plug-ins ---------------------------------------------------------------------------
+
+  #host(): PluginHost {
+    const self = this;
+    return {
+      get state() {
+        return self.#state;
+      },
+      noRetry: this.#o.noRetry,
+      stableAfterMs: this.#o.reconnect.stableAfter,
+      now,
+      emit: (type, payload) => {
+        if (type === 'error') this.#error((payload as ClientEvents['error']).error);
+        else this.#emit(type, payload as ClientEvents<TSend, TReceive>[typeof type]);
+        this.#changed();
+        this.#deliver();
+      },
+      listens: (type) => !!this.#events.all.get(type)?.length,
+      send: (data, options) => this.send(data as TSend, options),
+      control: (wire) => {
+        const s = this.#socket;
+        if (s && s.readyState === 1) this.#transmit(s, buffered(s), undefined, wire, undefined, Infinity, true);
+      },
+      lost: (info, error) => {
+        if (this.#state === 'open' || this.#state === 'connecting') this.#lost(info, error);
+      },
+      wake: () => {
+        const st = this.#state;
+        if (st === 'reconnecting') {
+          if (!this.#p.some((p) => p.hold?.())) this.#enter('connecting');
+          else if (this.#timer.pending) {
+            this.#timer.cancel();
+            this.#nextRetryAt = null;
+            this.#emit('reconnecting', { attempt: this.#retries, delay: null, closeEvent: this.#closeInfo }, true);
+          }
+        } else if (st === 'open') for (const p of this.#p) p.check?.();
+        this.#changed();
+        this.#deliver();
+      },
+    };
   }
 
   // ---- sending -------------------------------------------------------------------------
 
+  /** The wire form of `data`: the codec's, or the data itself, checked, then the plug-ins' envelopes. */
+  #encode(data: unknown, c: Codec | undefined, volatile: boolean): WireData {
+    // The native send() takes any value and stringifies it; only the ones with a sensible string form pass here.
+    let w: unknown = c ? c.encode(data) : data === null || ['number', 'boolean', 'bigint'].includes(typeof data) ? String(data) : data;
+    if (!isWire(w)) {
+      const hint = !c && typeof data === 'object' ? ' (pass a codec, e.g. jsonCodec, to send objects)' : '';
+      throw fail('INVALID_DATA', `${c ? 'the codec encoded the data into' : 'send() takes a string, Blob, ArrayBuffer or ArrayBufferView, got'} ${show(w)}${hint}`, undefined, 'TypeError');
+    }
+    for (const p of this.#p) if (p.send) w = p.send(w as WireData, volatile);
+    return w as WireData;
+  }
+
   /** Hands one message to the native socket, remembering it while its bytes may be unsent. */
-  #transmit(s: Native, buffered: number, data: unknown, wire: WireData, codec: Codec | undefined, expires: number, control = false): void {
-    if (this.#o.queue.resend) this.#sent.add(buffered, data, wire, codec, expires, control);
+  #transmit(s: Native, b: number, data: unknown, wire: WireData, codec: Codec | undefined, expires: number, control: boolean): void {
+    if (this.#o.queue.resend) this.#sent.add(b, data, wire, codec, expires, control);
     s.send(wire);
-  }
-
-  /** A ping or auth message: straight out, past the queue and the gate, never re-sent. */
-  #control(wire: WireData): void {
-    const s = this.#socket;
-    if (s) this.#transmit(s, s.bufferedAmount ?? 0, undefined, wire, undefined, Infinity, true);
-  }
-
-  #drop(data: TSend, reason: DropReason): void {
-    this.#emit('drop', { data, reason });
   }
 
   /** Sends queued messages while the native buffer is under the high-water mark. */
@@ -1000,86 +1131,75 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     const s = this.#socket;
     // A CLOSING native socket keeps the queue: its close event comes next and a retry sends it.
     if (this.#state !== 'open' || !s || s.readyState !== 1) return;
-    const q = this.#o.queue;
     const queue = this.#queue;
-    const now = this.#o.now();
-    const send = (e: Entry, buffered: number): void => {
-      const wire = e.codec === this.#codec ? e.wire : this.#codec ? this.#codec.encode(e.data) : (e.data as WireData);
-      this.#transmit(s, buffered, e.data, wire, this.#codec, e.expires);
-    };
     const had = queue.length > 0;
-    if (!this.#ready) {
-      for (const e of queue.extract((x) => x.beforeReady)) {
-        if (e.expires <= now) this.#drop(e.data as TSend, 'expired');
-        else send(e, s.bufferedAmount ?? 0);
-      }
-      // When only beforeReady messages were held, the queue is empty now: settle it below as
-      // after any drain, or its expiry timer lingers and flush() waits for a ready that may not come.
-      if (queue.length) return;
+    const t = now();
+    const out = (e: Entry): void => {
+      if (e.expires <= t) return this.#drop(e.data, 'expired');
+      const c = this.#codec;
+      this.#transmit(s, buffered(s), e.data, e.codec === c ? e.wire : this.#encode(e.data, c, false), c, e.expires, false);
+    };
+    if (!this.#ready) queue.extract((x) => x.beforeReady).forEach(out);
+    else while (queue.length && buffered(s) < this.#o.queue.highWaterMark) out(queue.shift()!);
+    if (queue.length && this.#ready) this.#drain.schedule(DRAIN_POLL_MS, () => this.#drained());
+    if (!had) return this.#settle();
+    this.#changed();
+    if (!queue.length) {
+      this.#expiry.cancel();
+      this.#expiryAt = Infinity;
+      this.#emit('drain', {}, true);
     }
-    let buffered = s.bufferedAmount ?? 0;
-    while (queue.length && buffered < q.highWaterMark) {
-      const e = queue.shift()!;
-      if (e.expires <= now) this.#drop(e.data as TSend, 'expired');
-      else {
-        send(e, buffered);
-        buffered = s.bufferedAmount ?? 0;
-      }
-    }
-    if (queue.length) {
-      this.#drainTimer.schedule(DRAIN_POLL_MS, () => this.#poll());
-      return;
-    }
-    this.#expiryTimer.cancel();
-    this.#expiryAt = Infinity;
-    if (had) this.#emit('drain', {});
-    this.#settleFlush();
+    this.#settle();
   }
 
-  /** Watches `bufferedAmount` (browsers have no drain event) only while something waits on it. */
-  #poll(): void {
-    const s = this.#socket;
-    if (this.#state !== 'open' || !s) return;
-    if (this.#queue.length && this.#ready) {
-      if ((s.bufferedAmount ?? 0) <= this.#o.queue.lowWaterMark) this.#pump();
-      else this.#drainTimer.schedule(DRAIN_POLL_MS, () => this.#poll());
-    } else this.#settleFlush();
+  /** Browsers have no drain event: read `bufferedAmount` only while the queue waits on it. */
+  #drained(): void {
+    const s = this.#socket!;
+    if (buffered(s) <= this.#o.queue.lowWaterMark) this.#pump();
+    else this.#drain.schedule(DRAIN_POLL_MS, () => this.#drained());
+    this.#deliver();
   }
 
-  #settleFlush(): void {
-    if (!this.#flushWaiters.length || this.#queue.length) return;
+  /** Settles `flush()` and `writable()` waiters; polls the native buffer only while one waits on it alone. */
+  #settle(): void {
+    if (!this.#waiters.length) return;
     const s = this.#socket;
-    if (this.#state === 'open' && s && (s.bufferedAmount ?? 0) > 0) {
-      if (!this.#drainTimer.pending) this.#drainTimer.schedule(DRAIN_POLL_MS, () => this.#poll());
-      return;
-    }
-    const waiters = this.#flushWaiters;
-    this.#flushWaiters = [];
-    for (const w of waiters) w.resolve();
+    const b = s ? buffered(s) : 0;
+    const empty = !this.#queue.length;
+    const open = this.#state === 'open' && this.#ready;
+    let poll = false;
+    this.#waiters = this.#waiters.filter((w) => {
+      const ok = empty && (w.flush ? b === 0 : open && b < this.#o.queue.highWaterMark);
+      if (ok) w.resolve();
+      else poll ||= empty && open;
+      return !ok;
+    });
+    if (poll && !this.#poll.pending) this.#poll.schedule(DRAIN_POLL_MS, () => this.#settle());
   }
 
   /** One timer for the earliest expiry in the queue; none while nothing can expire. */
   #armExpiry(): void {
     const at = this.#queue.nextExpiry();
     this.#expiryAt = at;
-    if (at === Infinity) {
-      this.#expiryTimer.cancel();
-      return;
-    }
-    this.#expiryTimer.schedule(at - this.#o.now(), () => {
-      const now = this.#o.now();
-      const expired = this.#queue.extract((e) => e.expires <= now);
+    if (at === Infinity) return this.#expiry.cancel();
+    this.#expiry.schedule(at - now(), () => {
+      const t = now();
+      const expired = this.#queue.extract((e) => e.expires <= t);
       this.#armExpiry();
-      for (const e of expired) this.#drop(e.data as TSend, 'expired');
+      for (const e of expired) this.#drop(e.data, 'expired');
       if (expired.length && !this.#queue.length) this.#emit('drain', {});
-      this.#settleFlush();
+      this.#changed();
+      this.#settle();
+      this.#deliver();
     });
   }
 
   /**
    * The browser keeps counting in `bufferedAmount` the bytes it never transmitted, also after
    * the connection died. The newest sent messages that account for them go back to the front
-   * of the queue, whole, to be sent after reconnecting (`queue.resend: 'unsent'`).
+   * of the queue, whole (`queue.resend: 'unsent'`); volatile and control frames never do. Then
+   * the queue is held to the bounds that apply without a connection: what is over them is
+   * dropped, with a `drop` event each.
    */
   #requeueUnsent(): void {
     const s = this.#socket;
@@ -1087,14 +1207,12 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     // Only a socket the browser has closed holds its buffer for good. One we give up on while it
     // is still open (heartbeat timeout) may yet deliver that buffer if the link recovers, and the
     // library never sends a message twice: those bytes are in flight, not re-sent.
-    if (!s || !sent.length || s.readyState !== 3) {
-      sent.clear();
-      return;
+    if (s && sent.length && s.readyState === 3) {
+      const back = sent.unsent(buffered(s));
+      this.#queue.unshift(back);
+      if (back.some((e) => e.expires < this.#expiryAt)) this.#armExpiry();
     }
-    const back = sent.unsent(s.bufferedAmount ?? 0);
     sent.clear();
-    this.#queue.unshift(back);
-    if (back.some((e) => e.expires < this.#expiryAt)) this.#armExpiry();
-    for (const e of this.#queue.trim(this.#o.queue)) this.#drop(e.data as TSend, 'overflow');
+    for (const e of this.#queue.trim(this.#o.queue)) this.#drop(e.data, 'overflow');
   }
 }

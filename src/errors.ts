@@ -2,11 +2,13 @@
  * Every error code the library uses. A code is data: switch on it, never on the message.
  *
  * - `INVALID_URL`: the URL is not a ws:, wss:, http: or https: URL, or has a fragment.
- * - `INVALID_OPTION`: an option has a bad type or value, or is unknown.
+ * - `INVALID_OPTION`: an option, a subprotocol or a `send()` option has a bad type or value, or is unknown.
+ * - `INVALID_DATA`: `send()` got something the native `send()` cannot take (no argument, `undefined`,
+ *   a Symbol, a function, a plain object without a codec), or a codec encoded it into such a thing.
  * - `INVALID_CLOSE_CODE`: `close()` got a code other than 1000 or 3000–4999.
  * - `INVALID_REASON`: `close()` got a reason longer than 123 UTF-8 bytes.
  * - `QUEUE_FULL`: `send()` with `queue.overflow: 'error'` and a full queue.
- * - `CLOSED`: `send()` or `flush()` after the client was closed.
+ * - `CLOSED`: `flush()` or `writable()` after the client was closed, or pending when it closed.
  * - `CONNECT_TIMEOUT`: an attempt did not open within `reconnect.connectTimeout`.
  * - `CONNECT_FAILED`: an attempt failed before a socket existed: a `url`, `protocols` or
  *   `auth.token` provider threw or rejected, or the WebSocket constructor threw.
@@ -18,10 +20,13 @@
  *   1009, 1010), or `shouldReconnect` said no.
  * - `DECODE_ERROR`: the codec could not decode an incoming message (it was skipped).
  * - `RETRIES_EXHAUSTED`: `reconnect.maxRetries` attempts failed.
+ * - `SESSION_RESET`: end-to-end delivery (`resilient-ws/reliable`): the server could not resume
+ *   the session; unacknowledged messages are rejected with it.
  */
 export type ErrorCode =
   | 'INVALID_URL'
   | 'INVALID_OPTION'
+  | 'INVALID_DATA'
   | 'INVALID_CLOSE_CODE'
   | 'INVALID_REASON'
   | 'QUEUE_FULL'
@@ -33,40 +38,58 @@ export type ErrorCode =
   | 'PROTOCOL_MISMATCH'
   | 'FATAL_CLOSE'
   | 'DECODE_ERROR'
-  | 'RETRIES_EXHAUSTED';
+  | 'RETRIES_EXHAUSTED'
+  | 'SESSION_RESET';
 
-// A brand that survives realms (iframes, duplicated bundles), where `instanceof` does not.
+// A brand that survives realms (iframes, duplicated bundles), where a prototype check does not.
 const BRAND = Symbol.for('resilient-ws.error');
 
 /**
- * The one error class of resilient-ws. Its `message` names the bad value, never a token.
+ * The error type of resilient-ws: every error the library throws or emits has a `code` and
+ * passes `instanceof ResilientWebSocketError` and {@link isResilientWebSocketError}. Its
+ * `message` names the bad value, never a token.
+ *
+ * Errors for bad arguments are also what the native `WebSocket` throws, so native-minded code
+ * keeps working: a `DOMException` named `SyntaxError` (bad URL, subprotocol or close reason) or
+ * `InvalidAccessError` (bad close code), or a `TypeError` (bad option or data). Runtime errors
+ * (`CONNECT_TIMEOUT`, `QUEUE_FULL`, …) are instances of this class, named `ResilientWebSocketError`.
  *
  * @example
  * ```ts
  * try {
  *   ws.send(data);
  * } catch (err) {
- *   if (isResilientWebSocketError(err) && err.code === 'QUEUE_FULL') showBusy();
+ *   if (err instanceof ResilientWebSocketError && err.code === 'QUEUE_FULL') showBusy();
  * }
  * ```
  */
 export class ResilientWebSocketError extends Error {
-  /** Always `'ResilientWebSocketError'`. */
-  override readonly name = 'ResilientWebSocketError' as const;
+  /** `'ResilientWebSocketError'` for runtime errors (argument errors carry the native name). */
+  override readonly name: string = 'ResilientWebSocketError';
   /** What went wrong, as data. */
-  readonly code: ErrorCode;
-  /** @internal */
-  readonly [BRAND] = true;
+  readonly code!: ErrorCode;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.code = code;
+    brand(this, code);
+  }
+
+  /**
+   * True for every error of the library, whatever its native class (see the class notes).
+   *
+   * @example
+   * ```ts
+   * err instanceof ResilientWebSocketError; // also for a DOMException the library threw
+   * ```
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isResilientWebSocketError(value);
   }
 }
 
 /**
- * True when `value` is a {@link ResilientWebSocketError}, also one from another realm or
- * another copy of the library.
+ * True when `value` is an error of resilient-ws, also one from another realm or another copy
+ * of the library.
  *
  * @example
  * ```ts
@@ -79,6 +102,21 @@ export function isResilientWebSocketError(value: unknown): value is ResilientWeb
   return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
 }
 
-/** @internal */
-export const fail = (code: ErrorCode, message: string, cause?: unknown): ResilientWebSocketError =>
-  new ResilientWebSocketError(code, message, cause === undefined ? undefined : { cause });
+const brand = (e: object, code: ErrorCode): void => {
+  // Own properties: on a DOMException they shadow the legacy numeric `code` getter.
+  Object.defineProperty(e, 'code', { value: code, enumerable: true });
+  Object.defineProperty(e, BRAND, { value: true });
+};
+
+/** The native class an argument error takes. @internal */
+export type NativeKind = 'SyntaxError' | 'InvalidAccessError' | 'TypeError';
+
+/** @internal A library error; with `kind`, one of the native classes that also carries `code`. */
+export const fail = (code: ErrorCode, message: string, cause?: unknown, kind?: NativeKind): ResilientWebSocketError => {
+  if (!kind) return new ResilientWebSocketError(code, message, cause === undefined ? undefined : { cause });
+  const e: Error =
+    kind === 'TypeError' || typeof DOMException !== 'function' ? new TypeError(message) : new DOMException(message, kind);
+  if (kind !== 'TypeError' && !(e instanceof DOMException)) Object.defineProperty(e, 'name', { value: kind });
+  brand(e, code);
+  return e as ResilientWebSocketError;
+};

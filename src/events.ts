@@ -45,6 +45,37 @@ export type ClientEvents<TSend = WireData, TReceive = IncomingData> = {
   warning: { code: 'INSECURE_TOKEN'; message: string };
 };
 
+/**
+ * The client's connection state as one frozen object, for UIs and framework bindings
+ * (`ws.subscribe`, `ws.getSnapshot`). A new object is made only when a field changed, so
+ * `Object.is(a, b)` tells whether anything did. Messages never make snapshots.
+ *
+ * @example
+ * ```ts
+ * ws.subscribe(({ state, nextRetryAt }) => render(state, nextRetryAt));
+ * ```
+ */
+export interface Snapshot {
+  /** `ws.state`. */
+  readonly state: State;
+  /** The number of the current or next attempt: 0 for a fresh connection, n for the n-th retry. */
+  readonly attempt: number;
+  /** When the next retry starts (epoch ms), or `null` when none is scheduled. */
+  readonly nextRetryAt: number | null;
+  /** The last connection's close, or `null` before the first. */
+  readonly lastClose: CloseInfo | null;
+  /** The last `error` event's error, or `null`. */
+  readonly lastError: ResilientWebSocketError | null;
+  /** Messages in the library's queue. */
+  readonly queuedMessages: number;
+  /** Bytes in the library's queue. */
+  readonly queuedBytes: number;
+  /** `navigator.onLine` as last seen (kept current by the page plug-in), `true` where unknown. */
+  readonly online: boolean;
+  /** The negotiated subprotocol of the current or last connection. */
+  readonly protocol: string;
+}
+
 /** The name of an event of {@link ClientEvents}. */
 export type ClientEventType = keyof ClientEvents;
 

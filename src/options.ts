@@ -1,12 +1,13 @@
 import type { Jitter } from './backoff.js';
 import type { Codec, IncomingData, WireData } from './codec.js';
 import { fail } from './errors.js';
+import type { Plugin } from './plugin.js';
 
 /** A value, or a function (sync or async) asked before every connection attempt. */
 export type Provider<T> = T | (() => T | Promise<T>);
 
-/** The URL to connect to: `ws:`, `wss:`, `http:`, `https:` or relative to the page. */
-export type UrlProvider = Provider<string | URL>;
+/** The URL to connect to: `ws:`, `wss:`, `http:`, `https:` or relative to the page (converted with `String()`). */
+export type UrlProvider = Provider<string | URL | { toString(): string }>;
 
 /** The subprotocols to offer, as for the native constructor. */
 export type ProtocolsProvider = Provider<string | string[] | undefined>;
@@ -18,18 +19,7 @@ export interface CloseInfo {
   readonly wasClean: boolean;
 }
 
-/** What the token provider is told about the attempt it serves. */
-export interface TokenRequest {
-  /** 0 for a fresh connection, n for the n-th retry since the last stable one. */
-  readonly attempt: number;
-  /** `'initial'` first, `'reconnect'` before a retry, `'rejected'` after the server refused the token. */
-  readonly reason: 'initial' | 'reconnect' | 'rejected';
-}
-
-/** A token, or a function (sync or async) that returns a fresh one. */
-export type TokenProvider = string | ((request: TokenRequest) => string | Promise<string>);
-
-/** The WHATWG `WebSocket` constructor shape (the browser's, Node's, or the `ws` package's). */
+/** The WHATWG `WebSocket` shape (the browser's, Node's, or the `ws` package's). */
 export interface WebSocketLike {
   readonly readyState: number;
   readonly protocol: string;
@@ -63,7 +53,7 @@ export interface ReconnectOptions {
    * @default 'full'
    */
   jitter?: Jitter;
-  /** Retries after which the client gives up (`giveup`, state `closed`). @default Infinity */
+  /** Failed attempts since the last stable connection after which the client gives up (`giveup`, state `closed`). @default Infinity */
   maxRetries?: number;
   /** An attempt that has not opened after this many ms is abandoned and counted as failed. @default 10000 */
   connectTimeout?: number;
@@ -95,13 +85,17 @@ export interface ReconnectOptions {
 
 /** `queue.*`: what happens to messages that cannot go out at once. */
 export interface QueueOptions {
-  /** While open, messages go straight to the socket only below this native `bufferedAmount`, in bytes. @default 1048576 */
+  /** While open, messages go straight to the socket only below this native `bufferedAmount`, in bytes (at least 1). @default 1048576 */
   highWaterMark?: number;
-  /** The queue drains again once the native `bufferedAmount` falls below this, in bytes. @default 262144 */
+  /** The queue drains again once the native `bufferedAmount` falls to this, in bytes. @default 262144 */
   lowWaterMark?: number;
-  /** The most messages the queue holds. @default 10000 */
+  /**
+   * The most messages the queue holds while there is no open connection. While open, the queue
+   * holds what flow control holds back without bound (it drains), unless you set this yourself.
+   * @default 10000
+   */
   maxMessages?: number;
-  /** The most bytes the queue holds. @default 16777216 */
+  /** The most bytes the queue holds while there is no open connection; like `maxMessages`, set it yourself to bound the open queue too. @default 16777216 */
   maxBytes?: number;
   /**
    * When the queue is full: `'drop-oldest'` and `'drop-newest'` drop a message (with a `drop`
@@ -119,72 +113,25 @@ export interface QueueOptions {
   resend?: 'unsent' | false;
 }
 
-/** `auth.*`: a token that is fetched before every attempt and refreshed when refused. */
-export interface AuthOptions {
-  /**
-   * The token, or a (sync or async) provider asked before every attempt.
-   * @example
-   * ```ts
-   * token: async ({ reason }) => (await fetch('/token', { cache: 'no-store' })).text()
-   * ```
-   */
-  token: TokenProvider;
-  /**
-   * Where the token travels: `'query'` (URL parameter `param`), `'protocol'` (an extra
-   * subprotocol `protocolPrefix + token`), or `'message'` (`message(token)` sent first on open).
-   * @default 'query'
-   */
-  via?: 'query' | 'protocol' | 'message';
-  /** The query parameter for `via: 'query'`. @default 'token' */
-  param?: string;
-  /**
-   * The prefix of the carrier subprotocol for `via: 'protocol'`. The token must then be a legal
-   * subprotocol token; encode it with `base64url()` if it is not.
-   * @default 'bearer.'
-   */
-  protocolPrefix?: string;
-  /** Builds the first message for `via: 'message'`; its result is sent as it is. @default (token) => JSON.stringify({ type: 'auth', token }) */
-  message?: (token: string) => WireData;
-  /** Close codes that mean "token refused": the token is refreshed and the attempt repeated at once. @default [1008, 4001, 4003, 4401, 4403] */
-  failCodes?: readonly number[];
-  /** Consecutive refusals after which the client gives up with `AUTH_FAILED`. @default 3 */
-  maxFailures?: number;
-  /** Refuse (with `AUTH_FAILED`) instead of warn when a token would go over `ws://` to a non-local host. @default false */
-  requireSecure?: boolean;
+/** `lazy`: connect on demand. */
+export interface LazyOptions {
+  /** How long the connection stays after the last `subscribe()` subscriber left, in ms. @default 3000 */
+  lingerMs?: number;
 }
 
-/** `heartbeat.*`: application-level pings that find dead links. Recommended: `{ interval: 25000, timeout: 10000 }`. */
-export interface HeartbeatOptions {
-  /** Send a ping after this many ms without inbound data. @default 25000 */
-  interval?: number;
-  /** Declare the link dead when nothing arrives this many ms after a ping. @default 10000 */
-  timeout?: number;
-  /** The ping, sent as it is. @default 'ping' */
-  message?: WireData;
-  /** Recognises the server's pong, which is then not emitted as `message`. @default (data) => data === 'pong' */
-  isPong?: (data: IncomingData) => boolean;
-}
-
-/**
- * Everything `new ResilientWebSocket(url, protocols, options)` accepts. All fields are optional
- * except `auth.token` when `auth` is given.
- */
-export interface Options<TSend = WireData, TReceive = IncomingData> {
-  /** Reconnection and backoff, or `false` to never retry. */
+/** The options every entry takes (`resilient-ws` and `resilient-ws/core`). */
+export interface BaseOptions<TSend = WireData, TReceive = IncomingData> {
+  /** Reconnection and backoff, or `false` to never retry (no retry path runs, auth refresh included). */
   reconnect?: ReconnectOptions | false;
   /** Queue bounds and flow control. */
   queue?: QueueOptions;
-  /** Token authentication. Off unless given. */
-  auth?: AuthOptions;
-  /** Application-level heartbeat. Off unless given. */
-  heartbeat?: HeartbeatOptions | false;
   /** One codec for every connection. */
   codec?: Codec<TSend, TReceive>;
   /** A codec per negotiated subprotocol; falls back to `codec`. */
   codecs?: Readonly<Record<string, Codec<TSend, TReceive>>>;
   /**
    * The handshake gate: after `open`, queued messages wait until an incoming message passes
-   * this test (the server's hello or auth reply). Only `auth.message` and messages sent with
+   * this test (the server's hello or auth reply). Only the auth message and messages sent with
    * `{ beforeReady: true }` go out before.
    * @example
    * ```ts
@@ -192,33 +139,45 @@ export interface Options<TSend = WireData, TReceive = IncomingData> {
    * ```
    */
   ready?: (data: TReceive) => boolean;
-  /** Stop retrying while the page is hidden; try at once when it is visible again. @default false */
-  pauseWhenHidden?: boolean;
-  /** The WebSocket constructor; defaults to `globalThis.WebSocket`. Pass `ws` in old Node versions. */
+  /** The WebSocket constructor; defaults to the native one (found also when `globalThis.WebSocket` was replaced by this class). Pass `ws` in Node. */
   WebSocket?: WebSocketConstructor;
   /** Applied to every native socket. @default 'blob' */
   binaryType?: BinaryType;
-  /** @internal Clock in ms (tests simulate throttled timers). */
-  now?: () => number;
-  /** @internal Randomness in [0, 1) for jitter. */
-  random?: () => number;
+  /**
+   * Connect on demand: the client does not connect in the constructor but when the first
+   * `subscribe()` subscriber arrives, and closes `lingerMs` after the last one left (a new
+   * subscriber within the linger keeps the connection). `true` uses the default linger.
+   * @default false
+   */
+  lazy?: boolean | LazyOptions;
+  /** More plug-ins (for example `reliable()`), run after `auth`, `heartbeat` and `page`, in order. */
+  plugins?: readonly Plugin[];
 }
 
-/** @internal What the rest of the code reads: every option present and checked. */
+/** The options of `resilient-ws/core`: features are plug-ins. */
+export interface CoreOptions<TSend = WireData, TReceive = IncomingData> extends BaseOptions<TSend, TReceive> {
+  /** Token authentication: `tokenAuth({ token, via })`. */
+  auth?: Plugin;
+  /** Liveness: `heartbeat({ interval, timeout })`. */
+  heartbeat?: Plugin | false;
+  /** Page life (online/offline, visibility, bfcache, freeze): `pageLife()`. */
+  page?: Plugin | false;
+}
+
+/** @internal What the rest of the core reads: every option present and checked. */
 export interface Normalized {
-  readonly reconnect: Readonly<Required<Omit<ReconnectOptions, 'shouldReconnect'>>> &
-    Pick<ReconnectOptions, 'shouldReconnect'>;
+  readonly reconnect: Readonly<Required<Omit<ReconnectOptions, 'shouldReconnect'>>> & Pick<ReconnectOptions, 'shouldReconnect'>;
+  readonly noRetry: boolean;
   readonly queue: Readonly<Required<QueueOptions>>;
-  readonly auth: Readonly<Required<AuthOptions>> | undefined;
-  readonly heartbeat: Readonly<Required<HeartbeatOptions>> | undefined;
+  /** The bounds that apply while open: only those the user set. */
+  readonly openLimits: { readonly maxMessages: number; readonly maxBytes: number };
   readonly codec: Codec<unknown, unknown> | undefined;
   readonly codecs: Readonly<Record<string, Codec<unknown, unknown>>>;
   readonly ready: ((data: unknown) => boolean) | undefined;
-  readonly pauseWhenHidden: boolean;
   readonly WebSocket: WebSocketConstructor | undefined;
   readonly binaryType: BinaryType;
-  readonly now: () => number;
-  readonly random: () => number;
+  readonly linger: number | undefined;
+  readonly plugins: readonly Plugin[];
 }
 
 const retryAfterToken = /(?:^|[\s;,])retry-after=(\d+)/i;
@@ -236,15 +195,8 @@ export const readRetryAfter = (event: CloseInfo): number | undefined => {
   return m ? Number(m[1]) : undefined;
 };
 
-/**
- * Every default in one place; the README table is checked against it by a test.
- *
- * @example
- * ```ts
- * new ResilientWebSocket(url, [], { reconnect: { maxDelay: DEFAULTS.reconnect.maxDelay * 2 } });
- * ```
- */
-export const DEFAULTS = {
+/** @internal The core's defaults; `DEFAULTS` (the full entry) adds the plug-ins'. */
+export const CORE_DEFAULTS = {
   reconnect: {
     minDelay: 1000,
     maxDelay: 30_000,
@@ -264,217 +216,157 @@ export const DEFAULTS = {
     ttl: Infinity,
     resend: 'unsent' as const,
   },
-  auth: {
-    via: 'query' as const,
-    param: 'token',
-    protocolPrefix: 'bearer.',
-    message: (token: string): WireData => JSON.stringify({ type: 'auth', token }),
-    failCodes: [1008, 4001, 4003, 4401, 4403] as readonly number[],
-    maxFailures: 3,
-    requireSecure: false,
-  },
-  heartbeat: {
-    interval: 25_000,
-    timeout: 10_000,
-    message: 'ping' as WireData,
-    isPong: (data: IncomingData): boolean => data === 'pong',
-  },
-  pauseWhenHidden: false,
   binaryType: 'blob' as BinaryType,
-} as const;
-
-// Names from reconnecting-websocket and partysocket, so a migration gets a pointer, not a shrug.
-const RENAMED: Readonly<Record<string, string>> = {
-  minReconnectionDelay: 'reconnect.minDelay',
-  maxReconnectionDelay: 'reconnect.maxDelay',
-  reconnectionDelayGrowFactor: 'reconnect.factor',
-  minUptime: 'reconnect.stableAfter',
-  connectionTimeout: 'reconnect.connectTimeout',
-  maxRetries: 'reconnect.maxRetries',
-  maxEnqueuedMessages: 'queue.maxMessages',
-  startClosed: "nothing: call close() right after construction, then reconnect()",
-  debug: "nothing: subscribe with ws.on('statechange', …) instead",
+  lazy: { lingerMs: 3000 },
 };
 
-const show = (v: unknown): string =>
-  typeof v === 'string' ? JSON.stringify(v) : typeof v === 'function' ? 'a function' : String(v);
+/** @internal How a value is named in an error message (never the value of a token). */
+export const show = (v: unknown): string =>
+  typeof v === 'string' ? JSON.stringify(v) : typeof v === 'function' ? 'a function' : v === null ? 'null' : typeof v === 'object' ? (Array.isArray(v) ? 'an array' : 'an object') : String(v);
 
-const bad = (path: string, value: unknown, want: string): never => {
-  throw fail('INVALID_OPTION', `${path ? `options.${path}` : 'options'} must be ${want}, got ${show(value)}`);
-};
+/** @internal A check returns what the value should have been, or nothing when it is fine. */
+export type Check = (v: unknown) => string | undefined;
 
-/** A check returns what the value should have been, or nothing when it is fine. */
-type Check = (v: unknown) => string | undefined;
-
-const atLeast =
-  (min: number, kind: 'finite' | 'number' | 'integer'): Check =>
+/** @internal A number >= `min`; `int`: an integer; `inf`: Infinity allowed. */
+export const num =
+  (min: number, int?: boolean, inf?: boolean): Check =>
   (v) =>
-    typeof v === 'number' &&
-    v >= min &&
-    (kind === 'finite' ? Number.isFinite(v) : kind === 'integer' ? Number.isInteger(v) || v === Infinity : true)
+    typeof v === 'number' && v >= min && (v === Infinity ? inf : !int || Number.isInteger(v))
       ? undefined
-      : `${kind === 'finite' ? 'a finite number' : kind === 'integer' ? 'an integer' : 'a number'} >= ${min}`;
-const oneOf =
+      : `${int ? 'an integer' : inf ? 'a number' : 'a finite number'} >= ${min}`;
+/** @internal */
+export const oneOf =
   (...allowed: readonly unknown[]): Check =>
   (v) =>
     allowed.includes(v) ? undefined : `one of ${allowed.map(show).join(', ')}`;
-const typed =
-  (type: 'function' | 'boolean' | 'string', optional = true): Check =>
-  (v) =>
-    typeof v === type || (optional && v === undefined) ? undefined : `a ${type}`;
-const isCodec = (c: unknown): boolean =>
-  typeof c === 'object' && c !== null && typeof (c as Codec).encode === 'function' && typeof (c as Codec).decode === 'function';
-const codec: Check = (v) => (v === undefined || isCodec(v) ? undefined : 'an object with encode() and decode()');
-const fn: Check = (v) => (v === undefined || typeof v === 'function' ? undefined : 'a function');
+/** @internal */
+export const fn: Check = (v) => (typeof v === 'function' ? undefined : 'a function');
+/** @internal */
+export const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'a boolean');
+/** @internal What the native `send()` takes. */
+export const isWire = (v: unknown): v is WireData =>
+  typeof v === 'string' ||
+  (typeof Blob !== 'undefined' && v instanceof Blob) ||
+  v instanceof ArrayBuffer ||
+  ArrayBuffer.isView(v) ||
+  (typeof SharedArrayBuffer !== 'undefined' && v instanceof SharedArrayBuffer);
 
-// One row per option: the checks also list the known keys of each group. Built on first use, so
-// an import that leaves the client out (e.g. only jsonCodec) leaves these out too.
-const makeRules = () => ({
-  reconnect: {
-    minDelay: atLeast(0, 'finite'),
-    maxDelay: atLeast(0, 'finite'),
-    factor: atLeast(1, 'finite'),
-    jitter: oneOf('full', 'equal', 'none'),
-    maxRetries: atLeast(0, 'integer'),
-    connectTimeout: atLeast(1, 'finite'),
-    stableAfter: atLeast(0, 'finite'),
-    shouldReconnect: fn,
-    retryAfter: fn,
-  },
-  queue: {
-    highWaterMark: atLeast(0, 'finite'),
-    lowWaterMark: atLeast(0, 'finite'),
-    maxMessages: atLeast(0, 'integer'),
-    maxBytes: atLeast(0, 'number'),
-    overflow: oneOf('drop-oldest', 'drop-newest', 'error'),
-    ttl: atLeast(0, 'number'),
-    resend: oneOf('unsent', false),
-  },
-  auth: {
-    token: () => undefined, // checked apart: its value must never reach a message
-    via: oneOf('query', 'protocol', 'message'),
-    param: (v: unknown) => (typeof v === 'string' && v ? undefined : 'a non-empty string'),
-    protocolPrefix: typed('string', false),
-    message: fn,
-    failCodes: (v: unknown) =>
-      Array.isArray(v) && v.every((c) => Number.isInteger(c) && c >= 1000 && c <= 4999) ? undefined : 'an array of close codes (1000–4999)',
-    maxFailures: atLeast(1, 'integer'),
-    requireSecure: typed('boolean', false),
-  },
-  heartbeat: {
-    interval: atLeast(1, 'finite'),
-    timeout: atLeast(1, 'finite'),
-    message: () => undefined,
-    isPong: fn,
-  },
-});
-type Rules = ReturnType<typeof makeRules>;
-let RULES: Rules | undefined;
+/** @internal Throws `INVALID_OPTION` (a `TypeError`) naming the option and the bad value. */
+export const bad = (path: string, value: unknown, want: string): never => {
+  throw fail('INVALID_OPTION', `${path} must be ${want}, got ${show(value)}`, undefined, 'TypeError');
+};
 
-const makeTop = (): Record<string, Check> => ({
-  reconnect: () => undefined,
-  queue: () => undefined,
-  auth: () => undefined,
-  heartbeat: () => undefined,
-  codec,
-  codecs: (v) => (v === undefined || (typeof v === 'object' && v !== null) ? undefined : 'an object mapping subprotocols to codecs'),
-  ready: fn,
-  pauseWhenHidden: typed('boolean'),
-  WebSocket: fn,
-  binaryType: (v) => (v === undefined ? undefined : oneOf('blob', 'arraybuffer')(v)),
-  now: fn,
-  random: fn,
-});
-let TOP: Record<string, Check> | undefined;
-
-/** Rejects unknown keys (pointing renamed ones to their new name), then runs every check. */
-function check(prefix: string, given: object, rules: Record<string, Check>): void {
-  const known = Object.keys(rules);
-  for (const key of Object.keys(given)) {
-    if (known.includes(key)) continue;
-    const to = RENAMED[key];
-    throw fail(
-      'INVALID_OPTION',
-      to ? `options.${prefix}${key} was renamed: use ${to}` : `options.${prefix}${key} is not an option (known: ${known.join(', ')})`,
-    );
-  }
-  for (const key of known) {
-    const v = (given as Record<string, unknown>)[key];
-    const want = rules[key]!(v);
-    if (want) bad(prefix + key, v, want);
-  }
-}
-
-/** A group's defaults with the given values over them, checked. */
-function group<T extends object>(name: keyof Rules, given: unknown, defaults: T): T {
+/**
+ * @internal A group's defaults with the given values over them, every key known and checked.
+ * `given` must be a plain object; `undefined` values mean "the default".
+ */
+export function group<T extends object>(path: string, given: unknown, defaults: T, rules: Record<string, Check>): T {
   if (given === undefined) return defaults;
-  if (typeof given !== 'object' || given === null) bad(name, given, 'an object');
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) bad(path, given, 'an object');
   const out = { ...defaults } as Record<string, unknown>;
-  for (const [k, v] of Object.entries(given as object)) if (v !== undefined || !(k in out)) out[k] = v;
-  check(`${name}.`, out, (RULES ??= makeRules())[name]);
+  for (const [k, v] of Object.entries(given as object)) {
+    const rule = rules[k];
+    if (!rule) throw fail('INVALID_OPTION', `${path}.${k} is not an option (known: ${Object.keys(rules).join(', ')})`, undefined, 'TypeError');
+    if (v === undefined) continue;
+    const want = rule(v);
+    if (want) bad(`${path}.${k}`, v, want);
+    out[k] = v;
+  }
   return out as T;
 }
 
+const HOOKS = ['init', 'state', 'attempt', 'open', 'receive', 'send', 'ready', 'close', 'hold', 'check'];
+/** @internal A plug-in is an object with at least one hook. */
+export const plugin = (path: string, v: unknown): Plugin => {
+  if (typeof v !== 'object' || v === null || !HOOKS.some((h) => typeof (v as Record<string, unknown>)[h] === 'function')) {
+    bad(path, v, `a plug-in (an object of hooks, e.g. from a factory in resilient-ws/core)`);
+  }
+  return v as Plugin;
+};
+
+const TOP = ['reconnect', 'queue', 'codec', 'codecs', 'ready', 'WebSocket', 'binaryType', 'lazy', 'plugins', 'auth', 'heartbeat', 'page'];
+const isCodec = (c: unknown): boolean =>
+  typeof c === 'object' && c !== null && typeof (c as Codec).encode === 'function' && typeof (c as Codec).decode === 'function';
+
 /**
- * Checks every option and fills in the defaults, once, in the constructor. Throws
+ * Checks every core option and fills in the defaults, once, in the constructor. Throws
  * `INVALID_OPTION` naming the option and the bad value. @internal
  */
-export function normalizeOptions(options: object | undefined): Normalized {
-  if (options === undefined || options === null) options = {};
-  if (typeof options !== 'object') bad('', options, 'an object');
-  const o = options as Options<unknown, unknown>;
-  check('', o, (TOP ??= makeTop()));
-
-  const r =
-    o.reconnect === false ? { ...DEFAULTS.reconnect, maxRetries: 0 } : group('reconnect', o.reconnect, DEFAULTS.reconnect as Normalized['reconnect']);
-  if (r.maxDelay < r.minDelay) bad('reconnect.maxDelay', r.maxDelay, `>= reconnect.minDelay (${r.minDelay})`);
-  const q = group('queue', o.queue, DEFAULTS.queue as Required<QueueOptions>);
-  if (q.lowWaterMark > q.highWaterMark) bad('queue.lowWaterMark', q.lowWaterMark, `<= queue.highWaterMark (${q.highWaterMark})`);
-
-  let auth: Required<AuthOptions> | undefined;
-  if (o.auth !== undefined) {
-    // `auth: 'eyJ…'` is likely the token itself: name its type, never its value.
-    if (typeof o.auth !== 'object' || o.auth === null) {
-      throw fail('INVALID_OPTION', `options.auth must be an object, got ${o.auth === null ? 'null' : typeof o.auth}`);
-    }
-    const token: unknown = o.auth.token;
-    if (typeof token !== 'function' && (typeof token !== 'string' || token === '')) {
-      throw fail('INVALID_OPTION', `options.auth.token must be a non-empty string or a function, got ${typeof token}`);
-    }
-    auth = group('auth', o.auth, DEFAULTS.auth as Required<AuthOptions>);
+export function normalizeOptions(options: unknown): Normalized {
+  if (options == null) options = {};
+  if (typeof options !== 'object' || Array.isArray(options)) bad('options', options, 'an object');
+  const o = options as CoreOptions<unknown, unknown>;
+  for (const k of Object.keys(o)) {
+    if (!TOP.includes(k)) throw fail('INVALID_OPTION', `options.${k} is not an option (known: ${TOP.join(', ')})`, undefined, 'TypeError');
   }
-
-  const heartbeat =
-    o.heartbeat === undefined || o.heartbeat === false ? undefined : group('heartbeat', o.heartbeat, DEFAULTS.heartbeat as Required<HeartbeatOptions>);
-
-  if (o.codecs) for (const [p, c] of Object.entries(o.codecs)) if (!isCodec(c)) bad(`codecs[${show(p)}]`, c, 'an object with encode() and decode()');
-
-  return Object.freeze({
-    reconnect: Object.freeze(r),
-    queue: Object.freeze(q),
-    auth: auth && Object.freeze(auth),
-    heartbeat: heartbeat && Object.freeze(heartbeat),
-    codec: o.codec as Codec<unknown, unknown> | undefined,
-    codecs: Object.freeze({ ...(o.codecs as Record<string, Codec<unknown, unknown>> | undefined) }),
-    ready: o.ready,
-    pauseWhenHidden: o.pauseWhenHidden ?? DEFAULTS.pauseWhenHidden,
-    WebSocket: o.WebSocket,
-    binaryType: o.binaryType ?? DEFAULTS.binaryType,
-    now: o.now ?? (() => (typeof performance !== 'undefined' ? performance.now() : Date.now())),
-    random: o.random ?? Math.random,
+  const D = CORE_DEFAULTS;
+  const r =
+    o.reconnect === false
+      ? { ...D.reconnect, maxRetries: 0 }
+      : group('options.reconnect', o.reconnect, D.reconnect as Normalized['reconnect'], {
+          minDelay: num(0),
+          maxDelay: num(0),
+          factor: num(1),
+          jitter: oneOf('full', 'equal', 'none'),
+          maxRetries: num(0, true, true),
+          connectTimeout: num(1),
+          stableAfter: num(0),
+          shouldReconnect: fn,
+          retryAfter: fn,
+        });
+  if (r.maxDelay < r.minDelay) bad('options.reconnect.maxDelay', r.maxDelay, `>= reconnect.minDelay (${r.minDelay})`);
+  const q = group('options.queue', o.queue, D.queue as Required<QueueOptions>, {
+    highWaterMark: num(1),
+    lowWaterMark: num(0),
+    maxMessages: num(0, true, true),
+    maxBytes: num(0, false, true),
+    overflow: oneOf('drop-oldest', 'drop-newest', 'error'),
+    ttl: num(0, false, true),
+    resend: oneOf('unsent', false),
   });
+  if (q.lowWaterMark > q.highWaterMark) bad('options.queue.lowWaterMark', q.lowWaterMark, `<= queue.highWaterMark (${q.highWaterMark})`);
+  if (o.codec !== undefined && !isCodec(o.codec)) bad('options.codec', o.codec, 'an object with encode() and decode()');
+  if (o.codecs !== undefined) {
+    if (typeof o.codecs !== 'object' || o.codecs === null) bad('options.codecs', o.codecs, 'an object mapping subprotocols to codecs');
+    for (const [p, c] of Object.entries(o.codecs)) if (!isCodec(c)) bad(`options.codecs[${show(p)}]`, c, 'an object with encode() and decode()');
+  }
+  for (const k of ['ready', 'WebSocket'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') bad(`options.${k}`, o[k], 'a function');
+  if (o.binaryType !== undefined) {
+    const want = oneOf('blob', 'arraybuffer')(o.binaryType);
+    if (want) bad('options.binaryType', o.binaryType, want);
+  }
+  const lazy = o.lazy === true ? {} : o.lazy === false ? undefined : o.lazy;
+  const linger = lazy && group('options.lazy', lazy, D.lazy, { lingerMs: num(0) }).lingerMs;
+  const plugins: Plugin[] = [];
+  for (const k of ['auth', 'heartbeat', 'page'] as const) if (o[k]) plugins.push(plugin(`options.${k}`, o[k]));
+  if (o.plugins !== undefined) {
+    if (!Array.isArray(o.plugins)) bad('options.plugins', o.plugins, 'an array of plug-ins');
+    o.plugins.forEach((p, i) => plugins.push(plugin(`options.plugins[${i}]`, p)));
+  }
+  const given = (o.queue ?? {}) as QueueOptions;
+  return {
+    reconnect: r,
+    noRetry: r.maxRetries === 0,
+    queue: q,
+    openLimits: { maxMessages: given.maxMessages ?? Infinity, maxBytes: given.maxBytes ?? Infinity },
+    codec: o.codec,
+    codecs: { ...o.codecs },
+    ready: o.ready,
+    WebSocket: o.WebSocket,
+    binaryType: o.binaryType ?? D.binaryType,
+    linger,
+    plugins,
+  };
 }
 
 /**
  * Checks the per-message options of `send()`: a typo such as `{ volatle: true }` must not pass
  * silently. Only runs when options are given, so the plain `send(data)` path pays nothing. @internal
  */
-export function checkSendOptions(options: object): void {
-  SEND ??= { volatile: typed('boolean'), beforeReady: typed('boolean'), ttl: (v) => (v === undefined ? undefined : atLeast(0, 'number')(v)) };
+export function checkSendOptions(options: unknown): void {
   try {
-    check('', options, SEND);
+    group('send() options', options, {}, { volatile: bool, beforeReady: bool, ttl: num(0, false, true) });
   } catch (err) {
-    throw fail('INVALID_OPTION', `send(): ${(err as Error).message}`);
+    throw fail('INVALID_OPTION', (err as Error).message, undefined, 'TypeError');
   }
 }
-let SEND: Record<string, Check> | undefined;

@@ -1,28 +1,39 @@
 import { fail } from './errors.js';
 
+// `user:pass@` must never reach an error message or `ws.url`.
+const hideCredentials = (s: string): string => s.replace(/\/\/[^/?#@]*@/, '//***@');
+
 /**
- * Resolves `input` against the page (if any), maps http(s) to ws(s), and rejects anything a
- * WebSocket cannot open, with `INVALID_URL` naming the value. @internal
+ * Converts `input` with `String()` and resolves it against the page (if any), as the native
+ * constructor does; maps http(s) to ws(s), and rejects anything a WebSocket cannot open with
+ * `INVALID_URL` (a `SyntaxError` `DOMException`) naming the value without credentials. @internal
  */
 export function normalizeUrl(input: unknown): string {
-  if (typeof input !== 'string' && !(input instanceof URL)) {
-    throw fail('INVALID_URL', `the URL must be a string or URL, got ${typeof input}`);
-  }
+  if (typeof input === 'symbol') throw fail('INVALID_URL', 'the URL must be a string, got a symbol', undefined, 'TypeError');
+  const text = String(input);
   let u: URL;
   try {
-    const base = typeof location !== 'undefined' ? location.href : undefined;
-    u = new URL(String(input), base);
+    u = new URL(text, typeof location !== 'undefined' ? location.href : undefined);
   } catch {
-    throw fail('INVALID_URL', `the URL ${JSON.stringify(String(input))} is not a valid URL`);
+    throw fail('INVALID_URL', `the URL ${JSON.stringify(hideCredentials(text))} is not a valid URL`, undefined, 'SyntaxError');
   }
   if (u.protocol === 'http:') u.protocol = 'ws:';
   else if (u.protocol === 'https:') u.protocol = 'wss:';
+  const shown = JSON.stringify(hideCredentials(u.href));
   if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
-    throw fail('INVALID_URL', `the URL ${JSON.stringify(u.href)} must use ws:, wss:, http: or https:, not ${u.protocol}`);
+    throw fail('INVALID_URL', `the URL ${shown} must use ws:, wss:, http: or https:, not ${u.protocol}`, undefined, 'SyntaxError');
   }
-  if (u.hash) throw fail('INVALID_URL', `the URL ${JSON.stringify(u.href)} must not have a fragment (${u.hash})`);
+  // `u.hash` is '' for an empty fragment (`ws://h/p#`), which browsers refuse as well.
+  if (u.href.includes('#')) throw fail('INVALID_URL', `the URL ${shown} must not have a fragment`, undefined, 'SyntaxError');
   return u.href;
 }
+
+/** The URL as the client shows it (`ws.url`): without credentials. @internal */
+export const publicUrl = (url: string): string => {
+  const u = new URL(url);
+  u.username = u.password = '';
+  return u.href;
+};
 
 /** `url` with query parameter `name` set to `value`. @internal */
 export function withParam(url: string, name: string, value: string): string {
@@ -44,18 +55,29 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export const isProtocolToken = (s: string): boolean => TOKEN.test(s);
 
 /**
- * Checks subprotocols as the native constructor would (legal tokens, no duplicates) and
- * returns them as an array. @internal
+ * Checks subprotocols as the native constructor would (legal tokens, no duplicates; a
+ * `SyntaxError` otherwise) and returns them as an array. @internal
  */
 export function toProtocols(value: unknown): string[] {
-  const list = value === undefined ? [] : typeof value === 'string' ? [value] : value;
-  if (!Array.isArray(list)) throw fail('INVALID_OPTION', `protocols must be a string or an array of strings, got ${typeof value}`);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    throw fail(
+      'INVALID_OPTION',
+      'protocols must be a string or an array of strings, got an object: options go third, so pass [] or undefined for protocols first (new ResilientWebSocket(url, [], options))',
+      undefined,
+      'TypeError',
+    );
+  }
+  const list: unknown[] = value === undefined ? [] : Array.isArray(value) ? value : [String(value)];
   const seen = new Set<string>();
   for (const p of list) {
-    if (typeof p !== 'string' || !isProtocolToken(p)) {
-      throw fail('INVALID_OPTION', `protocols: ${JSON.stringify(p)} is not a valid subprotocol (RFC 6455 token)`);
+    if (typeof p !== 'string' || !isProtocolToken(p) || seen.has(p)) {
+      throw fail(
+        'INVALID_OPTION',
+        `protocols: ${JSON.stringify(String(p))} ${seen.has(String(p)) ? 'is offered twice' : 'is not a valid subprotocol (RFC 6455 token)'}`,
+        undefined,
+        'SyntaxError',
+      );
     }
-    if (seen.has(p)) throw fail('INVALID_OPTION', `protocols: ${JSON.stringify(p)} is offered twice`);
     seen.add(p);
   }
   return list as string[];
