@@ -9,7 +9,7 @@ const ts = () =>
     tsconfig: './tsconfig.build.json',
   });
 // Private `#fields` are mangled; public names are the API and stay.
-const minify = () => terser({ ecma: 2020, module: false, compress: { passes: 2 }, mangle: true });
+const minify = () => terser({ ecma: 2020, module: false, compress: { passes: 2 }, mangle: true, keep_classnames: true });
 
 export default [
   {
@@ -46,4 +46,85 @@ export default [
       { file: 'dist/resilient-ws.d.cts', format: 'es' },
     ],
   },
+  ...core(),
+  ...bindings(),
+  ...reliable(),
 ];
+
+// resilient-ws/reliable (browser plug-in) and resilient-ws/server (the Node companion; `ws` and
+// Node's built-ins stay external).
+function reliable() {
+  const server = ['ws', /^node:/];
+  return [
+    ['reliable', 'src/reliable.ts', []],
+    ['server', 'src/server/index.ts', server],
+  ].flatMap(([name, input, external]) => [
+    {
+      input,
+      external,
+      plugins: [ts()],
+      output: [
+        { file: `dist/${name}.mjs`, format: 'es', sourcemap: true },
+        { file: `dist/${name}.cjs`, format: 'cjs', sourcemap: true, exports: 'named' },
+      ],
+    },
+    {
+      input,
+      external,
+      plugins: [dts()],
+      output: [
+        { file: `dist/${name}.d.ts`, format: 'es' },
+        { file: `dist/${name}.d.cts`, format: 'es' },
+      ],
+    },
+  ]);
+}
+
+// resilient-ws/core: the same class with no plug-in built in; the factories are exported beside it
+// and tree-shaken away when not imported.
+function core() {
+  return [
+    {
+      input: 'src/core.ts',
+      external: ['mitt'],
+      plugins: [ts()],
+      output: [
+        { file: 'dist/core.mjs', format: 'es', sourcemap: true },
+        { file: 'dist/core.cjs', format: 'cjs', sourcemap: true, exports: 'named' },
+      ],
+    },
+    {
+      input: 'src/core.ts',
+      plugins: [dts()],
+      output: [
+        { file: 'dist/core.d.ts', format: 'es' },
+        { file: 'dist/core.d.cts', format: 'es' },
+      ],
+    },
+  ];
+}
+
+// resilient-ws/react, /vue, /svelte: one self-contained file per format, the framework left to
+// the app's bundler (an optional peer dependency, never bundled), the client not imported at all.
+function bindings() {
+  return ['react', 'vue', 'svelte'].flatMap((name) => [
+    {
+      input: `src/${name}.ts`,
+      external: ['react', 'vue', 'svelte'],
+      plugins: [ts()],
+      output: [
+        { file: `dist/${name}.mjs`, format: 'es', sourcemap: true },
+        { file: `dist/${name}.cjs`, format: 'cjs', sourcemap: true, exports: 'named' },
+      ],
+    },
+    {
+      input: `src/${name}.ts`,
+      external: ['react', 'vue', 'svelte'],
+      plugins: [dts()],
+      output: [
+        { file: `dist/${name}.d.ts`, format: 'es' },
+        { file: `dist/${name}.d.cts`, format: 'es' },
+      ],
+    },
+  ]);
+}

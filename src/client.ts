@@ -57,6 +57,7 @@ type DomType = 'open' | 'message' | 'close' | 'error';
 type Waiter = { flush: boolean; resolve: () => void; reject: (e: ResilientWebSocketError) => void };
 
 const noop = (): void => undefined;
+const UNBOUNDED = { maxMessages: Infinity, maxBytes: Infinity, overflow: 'drop-oldest' } as const;
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 const buffered = (s: Native): number => s.bufferedAmount ?? 0;
 const abnormal = (reason: string): CloseInfo => ({ code: CLOSE_ABNORMAL, reason, wasClean: false });
@@ -69,8 +70,6 @@ const report = (err: unknown): void => {
 
 // Marks the class (and subclasses) so that a replaced `globalThis.WebSocket` is recognised.
 const OWN = Symbol.for('resilient-ws.client');
-// The native constructor as it was when the library loaded, for `window.WebSocket = ResilientWebSocket`.
-const NATIVE = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
 const isOwn = (C: unknown): boolean => typeof C === 'function' && OWN in C;
 
 /**
@@ -164,20 +163,10 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    */
   declare readonly CLOSED: 3;
 
-  static {
-    const P = this.prototype;
-    // WebIDL shape: read-only enumerable constants on the constructor and the prototype,
-    // enumerable accessors, and the native class string.
-    ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'].forEach((k, i) => {
-      for (const t of [this, P]) Object.defineProperty(t, k, { value: i, enumerable: true });
-    });
-    for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(P))) if (d.get) Object.defineProperty(P, k, { ...d, enumerable: true });
-    Object.defineProperty(P, Symbol.toStringTag, { value: 'WebSocket', configurable: true });
-    Object.defineProperty(this, OWN, { value: true });
-  }
-
   readonly #o: Normalized;
   readonly #p: readonly Plugin[];
+  /** A plug-in numbers and re-sends what it wraps: the core neither re-sends nor bounds it. */
+  readonly #owned: boolean;
   readonly #Ctor: WebSocketConstructor;
   readonly #urlSource: UrlProvider;
   readonly #protocolsSource: ProtocolsProvider;
@@ -247,6 +236,8 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   constructor(url: UrlProvider, protocols?: ProtocolsProvider, options?: CoreOptions<TSend, TReceive>);
   constructor(url: UrlProvider, ...rest: [ProtocolsProvider?, CoreOptions<TSend, TReceive>?]) {
     super();
+    // WebIDL: the URL argument is required (native: "1 argument required"); `undefined` is not.
+    if (!arguments.length) throw missingUrl();
     const [protocols, options] = rest;
     const o = (this.#o = normalizeOptions(options));
     if (typeof url !== 'function') this.#url = publicUrl(normalizeUrl(url));
@@ -260,6 +251,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     this.#urlSource = url;
     this.#protocolsSource = protocols;
     this.#p = o.plugins;
+    this.#owned = o.plugins.some((p) => p.ownsResend);
     this.#binaryType = o.binaryType;
     // Until a protocol is negotiated, messages queued with only `codecs` given still need a wire
     // form to be counted in bytes; `#pump` re-encodes them if the negotiated codec differs.
@@ -349,7 +341,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   set binaryType(value: BinaryType) {
     if (value !== 'blob' && value !== 'arraybuffer') return; // the native setter ignores bad values too
     this.#binaryType = value;
-    if (this.#socket) this.#socket.binaryType = value;
+    if (this.#socket && !this.#p.some((p) => p.binaryType)) this.#socket.binaryType = value;
   }
 
   /**
@@ -537,7 +529,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     }
     if (volatile) return this.#refuse(data, 'volatile');
     const entry: Entry = { data, wire, codec: c, bytes: byteLength(wire), expires, beforeReady: options?.beforeReady === true };
-    const dropped = this.#queue.offer(entry, st === 'open' ? { ...q, ...this.#o.openLimits } : q);
+    const dropped = this.#queue.offer(entry, this.#owned ? UNBOUNDED : st === 'open' ? { ...q, ...this.#o.openLimits } : q);
     const accepted = !dropped.includes(entry);
     if (accepted && expires < this.#expiryAt) this.#armExpiry();
     if (accepted && st === 'open' && !this.#drain.pending && (this.#ready || entry.beforeReady)) this.#pump();
@@ -856,7 +848,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       return;
     }
     this.#socket = s;
-    s.binaryType = this.#binaryType;
+    s.binaryType = this.#p.some((p) => p.binaryType) ? 'arraybuffer' : this.#binaryType;
     let errored = false;
     const mine = (): boolean => this.#socket === s;
     s.onopen = () => mine() && this.#opened(s);
@@ -868,14 +860,16 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
 
   #opened(s: Native): void {
     if (this.#state !== 'connecting') return;
+    let protocol = s.protocol;
     for (const p of this.#p) {
-      const error = p.open?.(s.protocol);
-      if (error) return this.#giveup({ code: 1002, reason: 'protocol mismatch', wasClean: false }, 'protocol-mismatch', error);
+      const r = p.open?.(s.protocol);
+      if (typeof r === 'string') protocol = r;
+      else if (r) return this.#giveup({ code: 1002, reason: 'protocol mismatch', wasClean: false }, 'protocol-mismatch', r);
     }
     const o = this.#o;
-    this.#protocol = s.protocol;
+    this.#protocol = protocol;
     this.#extensions = s.extensions;
-    this.#codec = o.codecs[s.protocol] ?? o.codec;
+    this.#codec = o.codecs[protocol] ?? o.codec;
     this.#ready = !o.ready;
     this.#enter('open');
   }
@@ -1067,10 +1061,10 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   // ---- plug-ins ---------------------------------------------------------------------------
 
   #host(): PluginHost {
-    const self = this;
+    const state = (): State => this.#state;
     return {
       get state() {
-        return self.#state;
+        return state();
       },
       noRetry: this.#o.noRetry,
       stableAfterMs: this.#o.reconnect.stableAfter,
@@ -1137,7 +1131,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     const out = (e: Entry): void => {
       if (e.expires <= t) return this.#drop(e.data, 'expired');
       const c = this.#codec;
-      this.#transmit(s, buffered(s), e.data, e.codec === c ? e.wire : this.#encode(e.data, c, false), c, e.expires, false);
+      this.#transmit(s, buffered(s), e.data, e.codec === c || this.#owned ? e.wire : this.#encode(e.data, c, false), c, e.expires, false);
     };
     if (!this.#ready) queue.extract((x) => x.beforeReady).forEach(out);
     else while (queue.length && buffered(s) < this.#o.queue.highWaterMark) out(queue.shift()!);
@@ -1187,7 +1181,11 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       const expired = this.#queue.extract((e) => e.expires <= t);
       this.#armExpiry();
       for (const e of expired) this.#drop(e.data, 'expired');
-      if (expired.length && !this.#queue.length) this.#emit('drain', {});
+      if (expired.length && !this.#queue.length) {
+        // Nothing waits on the native buffer any more: stop reading it.
+        this.#drain.cancel();
+        this.#emit('drain', {});
+      }
       this.#changed();
       this.#settle();
       this.#deliver();
@@ -1204,6 +1202,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   #requeueUnsent(): void {
     const s = this.#socket;
     const sent = this.#sent;
+    if (this.#owned) return sent.clear();
     // Only a socket the browser has closed holds its buffer for good. One we give up on while it
     // is still open (heartbeat timeout) may yet deliver that buffer if the link recovers, and the
     // library never sends a message twice: those bytes are in flight, not re-sent.
@@ -1216,3 +1215,41 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     for (const e of this.#queue.trim(this.#o.queue)) this.#drop(e.data, 'overflow');
   }
 }
+
+/** @internal */
+export const missingUrl = (): ResilientWebSocketError =>
+  fail('INVALID_URL', 'the URL is required: new ResilientWebSocket(url, protocols?, options?)', undefined, 'TypeError');
+
+/** @internal Where each copy of the library keeps the native constructor it found. */
+const NATIVE_KEY = Symbol.for('resilient-ws.native');
+
+/**
+ * Gives a class the WebIDL shape of the native `WebSocket`: read-only enumerable constants on
+ * the constructor and the prototype, enumerable accessors and methods with the native
+ * `length`s, the `[object WebSocket]` tag. For the core class it also returns the native
+ * constructor as it was when the library loaded, which `globalThis.WebSocket =
+ * ResilientWebSocket` cannot hide (also from a second copy of the library loaded afterwards).
+ * A pure call whose result a constructor reads: an import that leaves the class out leaves
+ * this out too. @internal
+ */
+export function shape(cls: typeof ResilientWebSocket): WebSocketConstructor | undefined {
+  const P = cls.prototype;
+  ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'].forEach((k, i) => {
+    for (const t of [cls, P]) Object.defineProperty(t, k, { value: i, enumerable: true });
+  });
+  for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(P))) {
+    if (k !== 'constructor') Object.defineProperty(P, k, { ...d, enumerable: true });
+  }
+  if (Object.hasOwn(P, 'send')) {
+    const length = { send: 1, close: 0, addEventListener: 2 } as const;
+    for (const [k, n] of Object.entries(length)) Object.defineProperty(P[k as keyof typeof length], 'length', { value: n });
+    Object.defineProperty(P, Symbol.toStringTag, { value: 'WebSocket', configurable: true });
+    Object.defineProperty(cls, OWN, { value: true });
+    const g = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    const native = isOwn(g) ? (g as unknown as Record<symbol, WebSocketConstructor | undefined>)[NATIVE_KEY] : g;
+    Object.defineProperty(cls, NATIVE_KEY, { value: native });
+    return native;
+  }
+  return undefined;
+}
+const NATIVE = /* @__PURE__ */ shape(ResilientWebSocket);

@@ -41,6 +41,11 @@ export type ClientEvents<TSend = WireData, TReceive = IncomingData> = {
   drop: { data: TSend; reason: DropReason };
   /** The queue became empty again after it held messages. */
   drain: Record<string, never>;
+  /**
+   * End-to-end delivery (`resilient-ws/reliable`): the server could not resume the session (or
+   * a topic's history ran out); `lost` unacknowledged messages were rejected. Re-sync the app.
+   */
+  reset: { reason: string; topic: string | undefined; lost: number };
   /** Advice that needs no action from the library, e.g. a token about to travel over `ws://`. */
   warning: { code: 'INSECURE_TOKEN'; message: string };
 };

@@ -1,5 +1,5 @@
 import { AUTH_DEFAULTS, tokenAuth, type AuthOptions } from './auth.js';
-import { ResilientWebSocket as Core } from './client.js';
+import { missingUrl, ResilientWebSocket as Core, shape } from './client.js';
 import type { IncomingData, WireData } from './codec.js';
 import { fail } from './errors.js';
 import { heartbeat, HEARTBEAT_DEFAULTS, type HeartbeatOptions } from './heartbeat.js';
@@ -37,18 +37,6 @@ export const DEFAULTS = {
   pauseWhenHidden: false,
 } as const;
 
-// Names from reconnecting-websocket and partysocket, so a migration gets a pointer, not a shrug.
-const RENAMED: Readonly<Record<string, string>> = {
-  minReconnectionDelay: 'reconnect.minDelay',
-  maxReconnectionDelay: 'reconnect.maxDelay',
-  reconnectionDelayGrowFactor: 'reconnect.factor',
-  minUptime: 'reconnect.stableAfter',
-  connectionTimeout: 'reconnect.connectTimeout',
-  maxRetries: 'reconnect.maxRetries',
-  maxEnqueuedMessages: 'queue.maxMessages',
-  startClosed: 'lazy: true (connect on the first subscriber), or close() right after construction, then reconnect()',
-  debug: "nothing: subscribe with ws.on('statechange', …) instead",
-};
 
 const isPlugin = (v: unknown): v is Plugin => {
   try {
@@ -60,11 +48,18 @@ const isPlugin = (v: unknown): v is Plugin => {
 };
 
 /** v1 option objects → plug-ins; the core checks everything else. */
-function toCore(options: unknown): unknown {
-  if (typeof options !== 'object' || options === null) return options;
-  for (const key of Object.keys(options)) {
-    const to = RENAMED[key];
-    if (to) throw fail('INVALID_OPTION', `options.${key} was renamed: use ${to}`, undefined, 'TypeError');
+function toCore(options: unknown): CoreOptions<never, never> | undefined {
+  // Not an options object (an array included): the core names what is wrong with it.
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) return options as undefined;
+  // Also inside the groups: `reconnect: { maxReconnectionDelay }` is the same migration slip.
+  const o = options as Record<string, unknown>;
+  for (const [prefix, given] of [['', o], ['reconnect.', o.reconnect], ['queue.', o.queue], ['auth.', o.auth], ['heartbeat.', o.heartbeat]] as const) {
+    if (typeof given !== 'object' || given === null) continue;
+    for (const key of Object.keys(given)) {
+      const to = RENAMED[key];
+      // `reconnect.maxRetries` is the new home of the top-level `maxRetries`, not a slip.
+      if (to && to !== prefix + key) throw fail('INVALID_OPTION', `options.${prefix}${key} was renamed: use ${to}`, undefined, 'TypeError');
+    }
   }
   const { auth, heartbeat: hb, page, pauseWhenHidden, ...rest } = options as Options<unknown, unknown>;
   if (pauseWhenHidden !== undefined && typeof pauseWhenHidden !== 'boolean') bad('options.pauseWhenHidden', pauseWhenHidden, 'a boolean');
@@ -73,7 +68,7 @@ function toCore(options: unknown): unknown {
     auth: auth === undefined || isPlugin(auth) ? auth : tokenAuth(auth),
     heartbeat: hb === undefined || hb === false || isPlugin(hb) ? hb : heartbeat(hb),
     page: page === undefined ? pageLife({ pauseWhenHidden }) : page,
-  } satisfies CoreOptions<unknown, unknown>;
+  } as CoreOptions<never, never>;
 }
 
 /**
@@ -111,6 +106,28 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    */
   constructor(url: UrlProvider, protocols?: ProtocolsProvider, options?: Options<TSend, TReceive>);
   constructor(url: UrlProvider, ...rest: [ProtocolsProvider?, Options<TSend, TReceive>?]) {
+    if (!arguments.length) throw missingUrl();
     super(url, rest[0], toCore(rest[1]) as CoreOptions<TSend, TReceive>);
   }
 }
+
+function shaped<T>(cls: unknown, value: T): T {
+  shape(cls as typeof Core);
+  return value;
+}
+
+// Names from reconnecting-websocket and partysocket, so a migration gets a pointer, not a shrug.
+// Built by the same pure call that gives the class its own native constants: read by every
+// construction, so the call stays exactly when the class does.
+const RENAMED: Readonly<Record<string, string>> = /* @__PURE__ */ shaped(ResilientWebSocket, {
+  minReconnectionDelay: 'reconnect.minDelay',
+  maxReconnectionDelay: 'reconnect.maxDelay',
+  reconnectionDelayGrowFactor: 'reconnect.factor',
+  minUptime: 'reconnect.stableAfter',
+  connectionTimeout: 'reconnect.connectTimeout',
+  maxRetries: 'reconnect.maxRetries',
+  maxEnqueuedMessages: 'queue.maxMessages',
+  startClosed: 'lazy: true (connect on the first subscriber), or close() right after construction, then reconnect()',
+  debug: "nothing: subscribe with ws.on('statechange', …) instead",
+});
+

@@ -40,7 +40,7 @@ export interface PluginHost {
   /** Milliseconds on a monotonic clock (`performance.now()`). */
   now(): number;
   /** Emits a typed event through the client (queued behind the events being delivered). */
-  emit<K extends 'error' | 'warning'>(type: K, payload: ClientEvents[K]): void;
+  emit<K extends 'error' | 'warning' | 'reset'>(type: K, payload: ClientEvents[K]): void;
   /** True when somebody listens to `type` (a warning falls back to `console.warn` otherwise). */
   listens(type: keyof ClientEvents): boolean;
   /** `ws.send()`, for plug-ins that send application data (through the queue and `send` hooks). */
@@ -69,6 +69,14 @@ export interface PluginHost {
  * ```
  */
 export interface Plugin {
+  /**
+   * The plug-in numbers, keeps and re-sends what it wraps (end-to-end delivery): the core then
+   * never re-queues unsent bytes, never re-encodes a queued frame, and bounds its queue only
+   * by the plug-in's own limits.
+   */
+  readonly ownsResend?: boolean;
+  /** The native socket must deliver binary frames as `ArrayBuffer` (the plug-in parses them synchronously). */
+  readonly binaryType?: 'arraybuffer';
   /** Called once, from the constructor, with the host the other hooks act through. */
   init?(host: PluginHost): void;
   /**
@@ -85,9 +93,11 @@ export interface Plugin {
   attempt?(plan: AttemptPlan): void | Promise<void>;
   /**
    * The native socket opened with `protocol`. Return an error to refuse the connection (the
-   * client gives up with `PROTOCOL_MISMATCH`); send first frames with `host.control()`.
+   * client gives up with `PROTOCOL_MISMATCH`), or a string: the application's protocol, which
+   * `ws.protocol` reports instead (when the plug-in's own subprotocol carried it); send first
+   * frames with `host.control()`.
    */
-  open?(protocol: string): ResilientWebSocketError | void;
+  open?(protocol: string): ResilientWebSocketError | string | void;
   /**
    * Every inbound frame before decoding: return `null` to consume it (pongs, acks), another
    * frame to deliver instead (an unwrapped envelope), or nothing to leave it as it is.
