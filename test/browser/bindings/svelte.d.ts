@@ -1,0 +1,6 @@
+// Lets TypeScript (npm run typecheck) read the fixtures' `.svelte` imports.
+declare module '*.svelte' {
+  import type { Component } from 'svelte';
+  const component: Component<any>;
+  export default component;
+}
