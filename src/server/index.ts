@@ -1,0 +1,691 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { Engine, LogEntry, SessionRecord } from './engine.js';
+import { memoryEngine } from './memory.js';
+import { Kind, PROTOCOL, TOPIC_NAME, decode, encodeAck, encodeData, encodeJson, encodeTopic } from './wire.js';
+
+export type { Doorbell, Engine, LogEntry, Payload, SessionInit, SessionRecord, TopicInfo } from './engine.js';
+export { memoryEngine, type MemoryEngineOptions } from './memory.js';
+export { PROTOCOL } from './wire.js';
+
+/**
+ * Close codes the companion uses. The client plug-in retries all of them; a session that
+ * cannot continue is answered with a `reset` in the next welcome, never with a close.
+ *
+ * @example
+ * ```ts
+ * ws.on('close', (code) => { if (code === CloseCode.TakenOver) console.log('resumed elsewhere'); });
+ * ```
+ */
+export const CloseCode = {
+  /** A frame started like an envelope but did not parse (bad header, bad hello JSON). */
+  Malformed: 4490,
+  /** A number out of range: a sequence number that skips ahead, an ack of what was never sent. */
+  OutOfRange: 4491,
+  /** No hello first (data before it, a second hello, or none within `helloTimeoutMs`). */
+  NoHello: 4492,
+  /** The same session was resumed on another connection; this one is stale. */
+  TakenOver: 4493,
+  /** The session's unacknowledged bytes passed `maxBufferBytes`: it was dropped (next resume: reset). */
+  Evicted: 4494,
+  /** The engine failed (storage unreachable); the client retries with backoff. */
+  EngineFailed: 4495,
+  /** `ReliableServer.close()`. */
+  ServerClosing: 1001,
+} as const;
+
+/** Why a resume became a new session. */
+export type ResetReason = 'unknown' | 'epoch' | 'mismatch';
+
+/** What the message handler gets with every application message. */
+export interface MessageContext {
+  /** The sender's session. */
+  readonly session: Session;
+  /** Its sequence number, unique in the session (an idempotency key with `session.id`); `undefined` for unnumbered (volatile) messages. */
+  readonly seq: number | undefined;
+  /** The message came as a binary frame. */
+  readonly binary: boolean;
+}
+
+/** Options of {@link attach}. */
+export interface AttachOptions {
+  /** Where sessions and topics live. Default: a `memoryEngine()` owned (and closed) by the companion. */
+  engine?: Engine;
+  /** A session with no connection is forgotten after this long, in ms. Default 120 000. */
+  sessionTtlMs?: number;
+  /** Unacknowledged outbound bytes per session before it is evicted. Default 8 MiB. */
+  maxBufferBytes?: number;
+  /** An inbound message is acknowledged within this many ms (coalesced). Default 20. */
+  ackDelayMs?: number;
+  /** …or at once after this many unacknowledged inbound messages. Default 64. */
+  ackEvery?: number;
+  /** Time for the client's hello, in ms. Default 10 000. */
+  helloTimeoutMs?: number;
+  /**
+   * Who a connection belongs to (a user id from your auth). A session is resumed only by a
+   * connection with the same owner, so a leaked token is useless to another user.
+   */
+  owner?: (req: IncomingMessage) => string | undefined;
+  /**
+   * Each application message, once, in order. Return a promise to hold the next message and
+   * the acknowledgement until it settles; a throw or rejection goes to `onError`, and the
+   * message still counts as delivered (a retry would replay the same failure).
+   */
+  onMessage?: (data: Buffer, context: MessageContext) => void | Promise<void>;
+  /** A connection got its session: new, resumed, or new after a reset. */
+  onSession?: (session: Session, info: { resumed: boolean; reset: ResetReason | undefined; req: IncomingMessage }) => void;
+  /** Engine failures and handler errors. Never given a resume token. Default: `console.error`. */
+  onError?: (error: Error) => void;
+}
+
+/** A session's handle, for application code. `id` is public (log it freely); the resume token is not exposed. */
+export interface Session {
+  /** A public, random id (not the resume token). */
+  readonly id: string;
+  /** The live connection, if any. */
+  readonly socket: WebSocket | undefined;
+  /** Sends a numbered, acknowledged message (see {@link ReliableServer.send}). */
+  send(data: SendData): Promise<number>;
+  /** Subscribes to a topic from its current head. */
+  subscribe(topic: string): Promise<void>;
+  /** Ends a subscription. */
+  unsubscribe(topic: string): Promise<void>;
+}
+
+/** What `send` and `publish` take: strings go as text frames, bytes as binary. */
+export type SendData = string | Uint8Array | ArrayBuffer;
+
+/** The companion attached to a `WebSocketServer`. */
+export interface ReliableServer {
+  /** The engine in use. */
+  readonly engine: Engine;
+  /**
+   * Queues `data` for a session, numbered and kept until the client acknowledges it, and
+   * resolves with its sequence number once stored. Works while the client is away (delivered
+   * on resume). Rejects with `code: 'UNKNOWN_SESSION'` or `'BUFFER_FULL'` (the session is evicted).
+   */
+  send(sessionId: string, data: SendData): Promise<number>;
+  /** Appends to a topic's log and fans out to its live subscribers; resolves with the offset. */
+  publish(topic: string, data: SendData): Promise<number>;
+  /** Subscribes a session to a topic, from the topic's current head. */
+  subscribe(sessionId: string, topic: string): Promise<void>;
+  /** Ends a subscription. */
+  unsubscribe(sessionId: string, topic: string): Promise<void>;
+  /** The session of a live `rws.v1` connection (`undefined` for plain ones and before the hello). */
+  sessionOf(socket: WebSocket): Session | undefined;
+  /** Detaches from the server: closes `rws.v1` connections (1001) and the engine it created. */
+  close(): Promise<void>;
+}
+
+/** An error of the companion, with a `code`. */
+export class ReliableServerError extends Error {
+  override readonly name = 'ReliableServerError' as const;
+  constructor(
+    readonly code: 'UNKNOWN_SESSION' | 'BUFFER_FULL' | 'INVALID_TOPIC' | 'INVALID_DATA' | 'CLOSED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TOKEN = /^([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{22})$/;
+const READ_BATCH = 256;
+const HIGH_WATER_BYTES = 1 << 20;
+const MAX_HELLO_BYTES = 64 * 1024;
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+const toBytes = (data: SendData): { data: Uint8Array; binary: boolean } => {
+  if (typeof data === 'string') return { data: Buffer.from(data, 'utf8'), binary: false };
+  if (data instanceof Uint8Array) return { data, binary: true };
+  if (data instanceof ArrayBuffer) return { data: new Uint8Array(data), binary: true };
+  throw new ReliableServerError('INVALID_DATA', `send: expected a string, Uint8Array or ArrayBuffer, got ${typeof data}`);
+};
+
+const asBuffer = (raw: unknown): Buffer =>
+  Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw as Buffer[]) : Buffer.from(raw as ArrayBuffer);
+
+const num = (name: string, value: number | undefined, fallback: number, min: number): number => {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min) throw new TypeError(`attach: ${name} must be an integer ≥ ${min}, got ${String(value)}`);
+  return value;
+};
+
+/** The client's hello, validated. */
+interface Hello {
+  token: string | undefined;
+  epoch: string | undefined;
+  received: number;
+  topics: Map<string, [string, number]>;
+}
+
+function parseHello(json: string): Hello | string {
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return 'hello is not JSON';
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'hello is not an object';
+  const o = v as Record<string, unknown>;
+  if (o.s !== undefined && (typeof o.s !== 'string' || o.s.length > 100)) return 'bad session';
+  if (o.e !== undefined && (typeof o.e !== 'string' || o.e.length > 100)) return 'bad epoch';
+  const r = o.r ?? 0;
+  if (!Number.isSafeInteger(r) || (r as number) < 0) return 'bad received number';
+  const topics = new Map<string, [string, number]>();
+  if (o.t !== undefined) {
+    if (typeof o.t !== 'object' || o.t === null || Array.isArray(o.t)) return 'bad topics';
+    for (const [name, pos] of Object.entries(o.t as Record<string, unknown>)) {
+      if (!TOPIC_NAME.test(name) || !Array.isArray(pos) || typeof pos[0] !== 'string' || !Number.isSafeInteger(pos[1]) || pos[1] < 0) return 'bad topic position';
+      topics.set(name, [pos[0], pos[1] as number]);
+    }
+    if (topics.size > 10_000) return 'too many topics';
+  }
+  return { token: o.s as string | undefined, epoch: o.e as string | undefined, received: r as number, topics };
+}
+
+/** The reset confirmation `{"b": n}`: the client's first sequence number in the new session. */
+function confirmOf(json: string): number | undefined {
+  try {
+    const b = (JSON.parse(json) as { b?: unknown } | null)?.b;
+    return Number.isSafeInteger(b) && (b as number) >= 1 ? (b as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Attaches the end-to-end delivery companion to a `ws` `WebSocketServer`. It wraps the server,
+ * never replaces it: plain connections are untouched; on connections that chose `rws.v1` the
+ * companion reads the envelope, so the socket's own `'message'` listeners see each application
+ * message once, unwrapped (and `onMessage` gets it with its session and number).
+ *
+ * @example
+ * ```ts
+ * import { WebSocketServer } from 'ws';
+ * import { attach } from 'resilient-ws/server';
+ *
+ * const wss = new WebSocketServer({ port: 8080 });
+ * const rel = attach(wss, {
+ *   onMessage: async (data, { session, seq }) => {
+ *     await db.insertOnce(`${session.id}:${seq}`, data); // the idempotency key
+ *     await rel.publish('chat', data);
+ *   },
+ *   onSession: (session) => session.subscribe('chat'),
+ * });
+ * ```
+ */
+export function attach(wss: WebSocketServer, options: AttachOptions = {}): ReliableServer {
+  const ownEngine = options.engine === undefined;
+  const engine = options.engine ?? memoryEngine();
+  const cfg = {
+    ttl: num('sessionTtlMs', options.sessionTtlMs, 120_000, 1),
+    maxBytes: num('maxBufferBytes', options.maxBufferBytes, 8 << 20, 1),
+    ackDelay: num('ackDelayMs', options.ackDelayMs, 20, 0),
+    ackEvery: num('ackEvery', options.ackEvery, 64, 1),
+    helloTimeout: num('helloTimeoutMs', options.helloTimeoutMs, 10_000, 1),
+  };
+  const report = (error: unknown): void => {
+    const err = error instanceof Error ? error : new Error(String(error));
+    if (options.onError) options.onError(err);
+    else console.error('resilient-ws/server:', err.message);
+  };
+  /** Live connections by session id, and by topic. */
+  const live = new Map<string, Conn>();
+  const byTopic = new Map<string, Set<Conn>>();
+  const appProtocol = new WeakMap<IncomingMessage, string>();
+  let closed = false;
+
+  // A fresh handle each time: caching them would keep one object per session ever seen.
+  const handle = (id: string): Session => ({
+    id,
+    get socket() {
+      return live.get(id)?.ws;
+    },
+    send: (data) => api.send(id, data),
+    subscribe: (topic) => api.subscribe(id, topic),
+    unsubscribe: (topic) => api.unsubscribe(id, topic),
+  });
+
+  class Conn {
+    id: string | undefined;
+    /** Highest contiguous client number delivered; `stored` is what the engine has; `ackSent` what the client was told. */
+    received = 0;
+    stored = 0;
+    ackSent = 0;
+    unacked = 0;
+    /** Highest outbound number written to this socket, and the client's cumulative ack. */
+    sentSeq = 0;
+    acked = 0;
+    readonly topics = new Map<string, number>();
+    #inbox: Array<[Buffer, boolean]> = [];
+    #busy = false;
+    #pumping = false;
+    #again = false;
+    #topicPumps = new Set<string>();
+    #ackTimer: ReturnType<typeof setTimeout> | undefined;
+    #touchTimer: ReturnType<typeof setInterval> | undefined;
+    #helloTimer: ReturnType<typeof setTimeout> | undefined;
+    #dead = false;
+    /** A reset welcome went out and the client has not confirmed it yet. */
+    #pending = false;
+
+    constructor(
+      readonly ws: WebSocket,
+      readonly req: IncomingMessage,
+      readonly deliver: (data: Buffer, binary: boolean) => void,
+    ) {
+      this.#helloTimer = setTimeout(() => this.kill(CloseCode.NoHello, 'rws: no hello'), cfg.helloTimeout);
+      this.#helloTimer.unref?.();
+    }
+
+    frame(data: Buffer, binary: boolean): void {
+      if (this.#dead) return;
+      this.#inbox.push([data, binary]);
+      if (!this.#busy) void this.#drain();
+    }
+
+    async #drain(): Promise<void> {
+      this.#busy = true;
+      try {
+        while (this.#inbox.length > 0 && !this.#dead) {
+          const [data, binary] = this.#inbox.shift()!;
+          const pending = this.#handle(data, binary);
+          if (pending) await pending;
+        }
+      } catch (err) {
+        this.#engineFailed(err);
+      } finally {
+        this.#busy = false;
+      }
+    }
+
+    #handle(buf: Buffer, binary: boolean): Promise<void> | void {
+      const f = decode(buf, binary);
+      if (this.id === undefined) {
+        if (f.k !== 'hello') return this.kill(CloseCode.NoHello, 'rws: expected hello');
+        if (buf.length > MAX_HELLO_BYTES) return this.kill(CloseCode.Malformed, 'rws: hello too large');
+        const hello = parseHello(f.json);
+        if (typeof hello === 'string') return this.kill(CloseCode.Malformed, `rws: ${hello}`);
+        return this.#hello(hello);
+      }
+      if (this.#pending) {
+        // After a reset, everything the client pipelined belongs to the old session: dropped,
+        // until the client confirms with the first number it will use in the new one.
+        if (f.k !== 'hello') return;
+        const b = confirmOf(f.json);
+        if (b === undefined) return this.kill(CloseCode.Malformed, 'rws: bad reset confirmation');
+        this.#pending = false;
+        this.received = this.stored = this.ackSent = b - 1;
+        return engine.setReceived(this.id, b - 1).then(() => this.pump());
+      }
+      switch (f.k) {
+        case 'bad':
+          return this.kill(CloseCode.Malformed, `rws: ${f.why}`);
+        case 'hello':
+          return this.kill(CloseCode.NoHello, 'rws: second hello');
+        case 'plain':
+          return this.#app(f.payload, binary, undefined);
+        case 'ack':
+          return this.#ack(f.ack);
+        case 'data': {
+          // A duplicate's piggybacked ack may be from before a reset: ignore it with the frame.
+          if (f.seq <= this.received) return this.#scheduleAck(true);
+          if (f.ack !== undefined) this.#ack(f.ack);
+          if (this.#dead) return;
+          if (f.seq !== this.received + 1) return this.kill(CloseCode.OutOfRange, 'rws: sequence gap');
+          const pending = this.#app(f.payload, binary, f.seq);
+          if (pending) return pending.then(() => this.#delivered(f.seq));
+          return this.#delivered(f.seq);
+        }
+      }
+    }
+
+    #delivered(seq: number): void {
+      this.received = seq;
+      this.#scheduleAck(false);
+    }
+
+    #app(payload: Buffer, binary: boolean, seq: number | undefined): Promise<void> | void {
+      try {
+        this.deliver(payload, binary);
+      } catch (err) {
+        report(err);
+      }
+      if (!options.onMessage) return;
+      try {
+        const r = options.onMessage(payload, { session: handle(this.id!), seq, binary });
+        if (r && typeof r.then === 'function') return r.then(undefined, report);
+      } catch (err) {
+        report(err);
+      }
+    }
+
+    async #hello(h: Hello): Promise<void> {
+      clearTimeout(this.#helloTimer);
+      const epoch = await engine.epoch();
+      const owner = options.owner?.(this.req);
+      let reset: ResetReason | undefined;
+      let id: string | undefined;
+      let token = h.token;
+      let rec: SessionRecord | null = null;
+      if (token !== undefined) {
+        const m = TOKEN.exec(token);
+        if (h.epoch !== epoch) reset = 'epoch';
+        else if (!m) reset = 'unknown';
+        else {
+          rec = await engine.getSession(m[1]!);
+          const hash = sha256(m[2]!);
+          if (!rec || !timingSafeEqual(hash, Buffer.from(rec.tokenHash, 'hex')) || rec.owner !== owner) {
+            rec = null;
+            reset = 'unknown';
+          } else if (h.received > rec.sent || h.received < rec.acked) {
+            rec = null;
+            reset = 'mismatch';
+          } else id = m[1]!;
+        }
+      }
+      if (this.#dead) return;
+      if (!rec || id === undefined) {
+        id = randomBytes(12).toString('base64url');
+        const secret = randomBytes(16).toString('base64url');
+        token = `${id}.${secret}`;
+        await engine.createSession(id, { tokenHash: sha256(secret).toString('hex'), owner }, cfg.ttl);
+        h.received = 0;
+      } else {
+        this.received = this.stored = this.ackSent = rec.received;
+        if (h.received > rec.acked) await engine.ack(id, h.received);
+      }
+      if (this.#dead) return;
+      this.id = id;
+      this.sentSeq = this.acked = h.received;
+      live.get(id)?.kill(CloseCode.TakenOver, 'rws: session resumed elsewhere');
+      live.set(id, this);
+      const welcome: Record<string, unknown> = { s: token, e: epoch, r: this.received };
+      const p = appProtocol.get(this.req);
+      if (p) welcome.p = p;
+      if (reset) {
+        welcome.x = reset;
+        this.#pending = true;
+      }
+      this.ws.send(encodeJson(Kind.Welcome, welcome));
+      this.#touchTimer = setInterval(() => engine.touch(id, cfg.ttl).catch(report), Math.max(1, Math.floor(cfg.ttl / 2)));
+      this.#touchTimer.unref?.();
+      await engine.touch(id, cfg.ttl);
+      if (rec) {
+        for (const [topic, start] of Object.entries(rec.topics)) {
+          const pos = h.topics.get(topic);
+          const info = await engine.topic(topic);
+          if (pos && pos[0] === info.epoch) this.#follow(topic, Math.max(start, Math.min(pos[1], info.head)));
+          else this.#follow(topic, start, info.epoch, pos ? 'epoch' : undefined);
+        }
+      }
+      options.onSession?.(handle(id), { resumed: reset === undefined && rec !== null, reset, req: this.req });
+      if (!this.#pending) this.pump();
+    }
+
+    /** Starts delivering `topic` after offset `from`; tells the client the topic's epoch and start when given. */
+    #follow(topic: string, from: number, epoch?: string, reset?: string): void {
+      this.topics.set(topic, from);
+      let set = byTopic.get(topic);
+      if (!set) byTopic.set(topic, (set = new Set()));
+      set.add(this);
+      if (epoch !== undefined) this.ws.send(encodeJson(Kind.TopicInfo, reset ? { t: topic, e: epoch, o: from, x: reset } : { t: topic, e: epoch, o: from }));
+      this.pumpTopic(topic);
+    }
+
+    subscribed(topic: string, epoch: string, from: number): void {
+      if (!this.#dead && !this.topics.has(topic)) this.#follow(topic, from, epoch);
+    }
+
+    unsubscribed(topic: string): void {
+      this.topics.delete(topic);
+      byTopic.get(topic)?.delete(this);
+    }
+
+    #ack(ack: number): void {
+      if (ack > this.sentSeq) return this.kill(CloseCode.OutOfRange, 'rws: ack beyond sent');
+      if (ack <= this.acked) return;
+      this.acked = ack;
+      engine.ack(this.id!, ack).catch((err: unknown) => this.#engineFailed(err));
+    }
+
+    #scheduleAck(duplicate: boolean): void {
+      if (duplicate) this.ackSent = Math.min(this.ackSent, this.received - 1);
+      if (++this.unacked >= cfg.ackEvery) return void this.#flushAck();
+      if (this.#ackTimer === undefined) {
+        this.#ackTimer = setTimeout(() => void this.#flushAck(), cfg.ackDelay);
+        this.#ackTimer.unref?.();
+      }
+    }
+
+    async #flushAck(): Promise<void> {
+      clearTimeout(this.#ackTimer);
+      this.#ackTimer = undefined;
+      this.unacked = 0;
+      const n = this.received;
+      try {
+        // Never acknowledge what the engine does not have: after a crash the client re-sends it.
+        if (n > this.stored) await engine.setReceived(this.id!, n);
+      } catch (err) {
+        return this.#engineFailed(err);
+      }
+      this.stored = Math.max(this.stored, n);
+      if (!this.#dead && this.stored > this.ackSent) {
+        this.ackSent = this.stored;
+        this.ws.send(encodeAck(this.stored));
+      }
+    }
+
+    #piggyback(): number | undefined {
+      if (this.stored <= this.ackSent) return undefined;
+      this.ackSent = this.stored;
+      return this.stored;
+    }
+
+    /** Writes the session's log after `sentSeq`, pausing above the high-water mark. */
+    pump(): void {
+      if (this.#dead || this.id === undefined) return;
+      if (this.#pumping) {
+        this.#again = true;
+        return;
+      }
+      this.#pumping = true;
+      void this.#pumpLoop();
+    }
+
+    async #pumpLoop(): Promise<void> {
+      try {
+        for (;;) {
+          this.#again = false;
+          const batch: LogEntry[] = await engine.read(this.id!, this.sentSeq, READ_BATCH);
+          if (this.#dead) return;
+          for (const e of batch) {
+            if (e.seq <= this.sentSeq) continue;
+            this.sentSeq = e.seq;
+            this.ws.send(encodeData(e.seq, this.#piggyback(), e.data, e.binary), { binary: e.binary });
+          }
+          if (this.ws.bufferedAmount > HIGH_WATER_BYTES) return this.#whenDrained(() => this.pump());
+          if (batch.length < READ_BATCH && !this.#again) return;
+        }
+      } catch (err) {
+        this.#engineFailed(err);
+      } finally {
+        this.#pumping = false;
+      }
+    }
+
+    pumpTopic(topic: string): void {
+      if (this.#dead || !this.topics.has(topic)) return;
+      if (this.#topicPumps.has(topic)) {
+        this.#topicPumps.add(`\0${topic}`);
+        return;
+      }
+      this.#topicPumps.add(topic);
+      void this.#topicLoop(topic);
+    }
+
+    async #topicLoop(topic: string): Promise<void> {
+      try {
+        for (;;) {
+          this.#topicPumps.delete(`\0${topic}`);
+          const last = this.topics.get(topic);
+          if (last === undefined) return;
+          const batch = await engine.readTopic(topic, last, READ_BATCH);
+          if (this.#dead || this.topics.get(topic) !== last) return;
+          const first = batch[0];
+          if (first && first.seq > last + 1) {
+            // The client's position fell out of the bounded history: say so, then go on from what is kept.
+            const info = await engine.topic(topic);
+            this.ws.send(encodeJson(Kind.TopicInfo, { t: topic, e: info.epoch, o: first.seq - 1, x: 'trimmed' }));
+          }
+          let at = last;
+          for (const e of batch) {
+            if (e.seq <= at) continue;
+            at = e.seq;
+            this.ws.send(encodeTopic(e.seq, topic, e.data, e.binary), { binary: e.binary });
+          }
+          this.topics.set(topic, at);
+          if (this.ws.bufferedAmount > HIGH_WATER_BYTES) return this.#whenDrained(() => this.pumpTopic(topic));
+          if (batch.length < READ_BATCH && !this.#topicPumps.has(`\0${topic}`)) return;
+        }
+      } catch (err) {
+        this.#engineFailed(err);
+      } finally {
+        this.#topicPumps.delete(topic);
+      }
+    }
+
+    #whenDrained(again: () => void): void {
+      // ws has no drain event; a ping's callback runs once everything before it was written.
+      this.ws.ping(undefined, undefined, () => setImmediate(again));
+    }
+
+    #engineFailed(err: unknown): void {
+      report(err);
+      this.kill(CloseCode.EngineFailed, 'rws: storage unavailable');
+    }
+
+    kill(code: number, reason: string): void {
+      if (this.#dead) return;
+      this.ws.close(code, reason);
+      this.detach();
+    }
+
+    detach(): void {
+      if (this.#dead) return;
+      this.#dead = true;
+      clearTimeout(this.#helloTimer);
+      clearTimeout(this.#ackTimer);
+      clearInterval(this.#touchTimer);
+      for (const t of this.topics.keys()) byTopic.get(t)?.delete(this);
+      const id = this.id;
+      if (id !== undefined && live.get(id) === this) {
+        live.delete(id);
+        const n = this.received;
+        // Store what was delivered even if it was not acknowledged yet, so a resume does not replay it.
+        void (n > this.stored ? engine.setReceived(id, n) : Promise.resolve())
+          .then(() => engine.touch(id, cfg.ttl))
+          .catch(report);
+      }
+    }
+  }
+
+  const unwatch = engine.watch((bell) => {
+    if ('session' in bell) live.get(bell.session)?.pump();
+    else for (const c of byTopic.get(bell.topic) ?? []) c.pumpTopic(bell.topic);
+  });
+
+  // Wrap, never replace: the app's handleProtocols still picks among its own subprotocols.
+  const original = wss.options.handleProtocols;
+  const pick = (protocols: Set<string>, req: IncomingMessage): string | false => {
+    if (!protocols.has(PROTOCOL) || closed) {
+      if (original) return original(protocols, req);
+      return protocols.values().next().value ?? false;
+    }
+    const rest = new Set([...protocols].filter((p) => p !== PROTOCOL));
+    if (rest.size > 0) {
+      const app = original ? original(rest, req) : rest.values().next().value;
+      if (app) appProtocol.set(req, app);
+    }
+    return PROTOCOL;
+  };
+  wss.options.handleProtocols = pick;
+
+  const connections = new Set<Conn>();
+  const onConnection = (ws: WebSocket, req: IncomingMessage): void => {
+    if (ws.protocol !== PROTOCOL || closed) return;
+    const target = ws as unknown as { emit(event: string | symbol, ...args: unknown[]): boolean };
+    const emit = target.emit;
+    const conn = new Conn(ws, req, (data, binary) => emit.call(ws, 'message', data, binary));
+    connections.add(conn);
+    // The socket's own 'message' listeners must see application messages, not envelopes.
+    target.emit = function (this: unknown, event: string | symbol, ...args: unknown[]): boolean {
+      if (event !== 'message') return emit.call(this, event, ...args);
+      conn.frame(asBuffer(args[0]), args[1] === true);
+      return true;
+    };
+    // ws closes the socket itself after a protocol error (1002, 1009); without a listener the
+    // 'error' event would throw and take the process down.
+    ws.on('error', () => undefined);
+    ws.once('close', () => {
+      conn.detach();
+      connections.delete(conn);
+    });
+  };
+  wss.prependListener('connection', onConnection);
+
+  const check = (): void => {
+    if (closed) throw new ReliableServerError('CLOSED', 'the companion was closed');
+  };
+  const api: ReliableServer = {
+    engine,
+    async send(sessionId, data) {
+      check();
+      const payload = toBytes(data);
+      const seq = await engine.append(sessionId, payload, cfg.maxBytes);
+      if (seq === null) throw new ReliableServerError('UNKNOWN_SESSION', 'send: no such session (expired or reset)');
+      if (seq === 'full') {
+        live.get(sessionId)?.kill(CloseCode.Evicted, 'rws: session buffer full');
+        await engine.deleteSession(sessionId);
+        throw new ReliableServerError('BUFFER_FULL', `send: the session's unacknowledged bytes passed maxBufferBytes (${cfg.maxBytes}); it was evicted`);
+      }
+      return seq;
+    },
+    async publish(topic, data) {
+      check();
+      if (!TOPIC_NAME.test(topic)) throw new ReliableServerError('INVALID_TOPIC', `publish: bad topic name ${JSON.stringify(topic.slice(0, 40))}`);
+      return engine.publish(topic, toBytes(data));
+    },
+    async subscribe(sessionId, topic) {
+      check();
+      if (!TOPIC_NAME.test(topic)) throw new ReliableServerError('INVALID_TOPIC', `subscribe: bad topic name ${JSON.stringify(topic.slice(0, 40))}`);
+      const info = await engine.topic(topic);
+      if (!(await engine.getSession(sessionId))) throw new ReliableServerError('UNKNOWN_SESSION', 'subscribe: no such session (expired or reset)');
+      await engine.subscribe(sessionId, topic, info.head);
+      const rec = await engine.getSession(sessionId);
+      live.get(sessionId)?.subscribed(topic, info.epoch, rec?.topics[topic] ?? info.head);
+    },
+    async unsubscribe(sessionId, topic) {
+      check();
+      await engine.unsubscribe(sessionId, topic);
+      live.get(sessionId)?.unsubscribed(topic);
+    },
+    sessionOf(socket) {
+      for (const c of connections) if (c.ws === socket && c.id !== undefined) return handle(c.id);
+      return undefined;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      wss.removeListener('connection', onConnection);
+      if (wss.options.handleProtocols === pick) wss.options.handleProtocols = original;
+      unwatch();
+      for (const c of connections) c.kill(CloseCode.ServerClosing, 'rws: server closing');
+      connections.clear();
+      if (ownEngine) await engine.close();
+    },
+  };
+  return api;
+}

@@ -1,0 +1,130 @@
+// The rws.v1 envelope, server side (Node Buffers). The client plug-in (src/reliable.ts) has its
+// own small copy for strings and ArrayBuffers, so its bundle stays free of Node code; the format
+// is documented in README.md ("End-to-end delivery") and the two are tested against each other.
+
+/** The subprotocol that turns the envelope on. */
+export const PROTOCOL = 'rws.v1';
+
+/** First byte of every envelope. Control characters: an app's text frame rarely starts with one. */
+export const enum Kind {
+  Hello = 0x01,
+  Welcome = 0x02,
+  Data = 0x03,
+  DataAck = 0x04,
+  Ack = 0x05,
+  Plain = 0x06,
+  Topic = 0x07,
+  TopicInfo = 0x08,
+}
+
+/** The largest number on the wire: 11 base-36 digits or 8 varint bytes hold it. */
+const MAX = Number.MAX_SAFE_INTEGER;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+
+export type Frame =
+  | { k: 'hello'; json: string }
+  | { k: 'data'; seq: number; ack: number | undefined; payload: Buffer }
+  | { k: 'ack'; ack: number }
+  | { k: 'plain'; payload: Buffer }
+  | { k: 'bad'; why: string };
+
+/** A base-36 number of at most 11 digits, strictly: `parseInt` would accept "12xyz". */
+function base36(buf: Buffer, from: number, to: number): number {
+  if (to <= from || to - from > 11) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = buf[i]!;
+    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x7a ? c - 0x57 : -1;
+    if (d < 0) return -1;
+    n = n * 36 + d;
+  }
+  return n <= MAX ? n : -1;
+}
+
+/** LEB128 varint at `at`; returns [value, next index] or [-1, …] when malformed or too big. */
+function varint(buf: Buffer, at: number): [number, number] {
+  let n = 0;
+  let scale = 1;
+  for (let i = at; i < buf.length && i < at + 8; i++) {
+    const b = buf[i]!;
+    n += (b & 0x7f) * scale;
+    if (b < 0x80) return n <= MAX ? [n, i + 1] : [-1, i + 1];
+    scale *= 128;
+  }
+  return [-1, at];
+}
+
+/**
+ * Reads one client frame. A frame whose first byte is no envelope kind is `plain`: a frame the
+ * client sent past the plug-in (a heartbeat ping, an auth message), delivered unnumbered.
+ */
+export function decode(buf: Buffer, binary: boolean): Frame {
+  const kind = buf[0];
+  if (kind === undefined || kind > Kind.TopicInfo || kind === 0) return { k: 'plain', payload: buf };
+  if (kind === Kind.Plain) return { k: 'plain', payload: buf.subarray(1) };
+  if (kind === Kind.Hello) return binary ? { k: 'bad', why: 'binary hello' } : { k: 'hello', json: buf.toString('utf8', 1) };
+  if (kind === Kind.Ack) {
+    if (binary) return { k: 'bad', why: 'binary ack' };
+    const ack = base36(buf, 1, buf.length);
+    return ack < 0 ? { k: 'bad', why: 'bad ack' } : { k: 'ack', ack };
+  }
+  if (kind !== Kind.Data && kind !== Kind.DataAck) return { k: 'bad', why: 'unexpected frame kind' };
+  if (binary) {
+    const [seq, i] = varint(buf, 1);
+    if (seq < 1) return { k: 'bad', why: 'bad sequence number' };
+    if (kind === Kind.Data) return { k: 'data', seq, ack: undefined, payload: buf.subarray(i) };
+    const [ack, j] = varint(buf, i);
+    return ack < 0 ? { k: 'bad', why: 'bad ack' } : { k: 'data', seq, ack, payload: buf.subarray(j) };
+  }
+  const colon = buf.indexOf(COLON, 1);
+  if (colon < 0 || colon > 24) return { k: 'bad', why: 'bad data header' };
+  const comma = kind === Kind.DataAck ? buf.indexOf(COMMA, 1) : -1;
+  if (kind === Kind.DataAck && (comma < 0 || comma > colon)) return { k: 'bad', why: 'bad data header' };
+  const seq = base36(buf, 1, comma < 0 ? colon : comma);
+  const ack = comma < 0 ? undefined : base36(buf, comma + 1, colon);
+  if (seq < 1) return { k: 'bad', why: 'bad sequence number' };
+  if (ack !== undefined && ack < 0) return { k: 'bad', why: 'bad ack' };
+  return { k: 'data', seq, ack, payload: buf.subarray(colon + 1) };
+}
+
+function putVarint(out: number[], n: number): void {
+  while (n >= 0x80) {
+    out.push((n % 128) | 0x80);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+}
+
+/** A numbered message; `ack` piggybacks an acknowledgement when given. */
+export function encodeData(seq: number, ack: number | undefined, data: Uint8Array, binary: boolean): Buffer {
+  if (!binary) {
+    const head = ack === undefined ? `\x03${seq.toString(36)}:` : `\x04${seq.toString(36)},${ack.toString(36)}:`;
+    return Buffer.concat([Buffer.from(head, 'latin1'), data]);
+  }
+  const head: number[] = [ack === undefined ? Kind.Data : Kind.DataAck];
+  putVarint(head, seq);
+  if (ack !== undefined) putVarint(head, ack);
+  return Buffer.concat([Buffer.from(head), data]);
+}
+
+/** A topic message: its offset and topic, then the payload. */
+export function encodeTopic(offset: number, topic: string, data: Uint8Array, binary: boolean): Buffer {
+  if (!binary) return Buffer.concat([Buffer.from(`\x07${offset.toString(36)},${topic}:`, 'latin1'), data]);
+  const head: number[] = [Kind.Topic];
+  putVarint(head, offset);
+  putVarint(head, topic.length);
+  return Buffer.concat([Buffer.from(head), Buffer.from(topic, 'latin1'), data]);
+}
+
+/** A cumulative acknowledgement. */
+export const encodeAck = (ack: number): string => `\x05${ack.toString(36)}`;
+
+/** An unnumbered message (volatile: never buffered or re-sent). */
+export const encodePlain = (data: Uint8Array): Buffer => Buffer.concat([Buffer.from([Kind.Plain]), data]);
+
+/** A JSON control frame (welcome, topic info). */
+export const encodeJson = (kind: Kind.Welcome | Kind.TopicInfo, value: object): string => String.fromCharCode(kind) + JSON.stringify(value);
+
+/** Topic names: printable ASCII without `,` and `:` (they delimit the text header), 1–200 chars. */
+export const TOPIC_NAME = /^[!-+\--9;-~]{1,200}$/;
