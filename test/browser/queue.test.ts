@@ -167,6 +167,62 @@ async function settledBufferedAmount(t: TestPage, i: number): Promise<number> {
   }
 }
 
+describe('bursts with default options deliver what a native WebSocket delivers (issue 14)', () => {
+  it('an unpaced loop of 200 000 × 64 B: every message arrives once, in order, none dropped', async () => {
+    const TOTAL = 200_000;
+    const s = (fx.server = await FaultServer.start({ mode: 'sink' }));
+    const t = (fx.tp = await fx.harness.newPage('umd'));
+    const i = await t.create(s.url, {});
+    await t.waitForEvent(i, 'open');
+    await s.waitForOpen(1);
+    const results = await t.page.evaluate(`(() => {
+      const ws = rwsTest.ws(${i});
+      const pad = 'x'.repeat(64);
+      const results = {};
+      for (let n = 0; n < ${TOTAL}; n++) {
+        const r = ws.send((n + ':' + pad).slice(0, 64));
+        results[r] = (results[r] || 0) + 1;
+      }
+      return results;
+    })()`);
+    await s.waitForMessages(TOTAL, 60_000);
+    const drops = (await t.events(i)).filter((e) => e.type === 'drop');
+    const seqs = s.received.map((m) => Number(String(m.data).split(':')[0]));
+    console.info(`[unpaced 200k] send results ${JSON.stringify(results)}; ${s.received.length} received; drops ${drops.length}`);
+    expect(drops).toEqual([]);
+    expect(s.received).toHaveLength(TOTAL);
+    expect(seqs).toEqual(Array.from({ length: TOTAL }, (_, n) => n));
+    expect(s.received.every((m) => String(m.data).length === 64)).toBe(true);
+    expect(s.connections).toHaveLength(1);
+  });
+
+  it('64 MiB in 64 KiB chunks while the server stops reading, then resumes: all 1024 chunks once, in order, the native buffer <= 2 MiB', async () => {
+    const TOTAL = 1024;
+    const { t, s, i } = await setup('esm', `({ WebSocket: queueTest.Spy })`);
+    s.pauseReading();
+    const results = await t.page.evaluate(`(() => {
+      const ws = rwsTest.ws(${i});
+      const st = (window.burst = { maxNative: 0 });
+      st.sampler = setInterval(() => { st.maxNative = Math.max(st.maxNative, ws.bufferedAmount - ws.queuedAmount); }, 1);
+      return queueTest.sendChunks(${i}, 0, ${TOTAL});
+    })()`);
+    // The server reads nothing until the TCP buffers are full and the native buffer stands still.
+    await settledBufferedAmount(t, i);
+    s.resumeReading();
+    await s.waitForMessages(TOTAL, 60_000);
+    const maxNative = await pageValue<number>(t, '(clearInterval(window.burst.sampler), window.burst.maxNative)');
+    const [native] = await pageValue<NativeRecord[]>(t, 'queueTest.native');
+    const drops = (await t.events(i)).filter((e) => e.type === 'drop');
+    console.info(`[64 MiB burst, default options] send results ${JSON.stringify(results)}; peak native bufferedAmount ${native!.peak} B (sampled ${maxNative} B); drops ${drops.length}`);
+    expect(drops).toEqual([]);
+    expect(Object.keys(results as object).sort()).toEqual(['queued', 'sent']);
+    expect(s.received.map(chunkSeq)).toEqual(Array.from({ length: TOTAL }, (_, n) => n));
+    expect(native!.peak).toBeLessThanOrEqual(2 * MiB);
+    expect(maxNative).toBeLessThanOrEqual(2 * MiB);
+    expect(s.connections).toHaveLength(1);
+  });
+});
+
 describe('send queue in Chromium', () => {
   it('slow consumer: native buffer stays near the high-water mark, the queue within maxBytes, and 64 MiB arrive once, in order', async () => {
     const TOTAL = 1024; // 64 MiB in 64 KiB chunks
