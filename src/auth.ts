@@ -114,7 +114,11 @@ export function tokenAuth(options: AuthOptions): Plugin {
     param: (v) => (typeof v === 'string' && v ? undefined : 'a non-empty string'),
     protocolPrefix: (v) => (typeof v === 'string' && (v === '' || isProtocolToken(v)) ? undefined : 'a string of subprotocol token characters (RFC 6455)'),
     message: fn,
-    failCodes: (v) => (Array.isArray(v) && v.every((c) => Number.isInteger(c) && c >= 1000 && c <= 4999) ? undefined : 'an array of close codes (1000–4999)'),
+    failCodes: (v) => {
+      // "got an array" alone would not say which entry is wrong: name it.
+      const i = Array.isArray(v) ? v.findIndex((c) => !(Number.isInteger(c) && c >= 1000 && c <= 4999)) : 0;
+      return i < 0 ? undefined : `an array of close codes (1000–4999)${Array.isArray(v) ? ` (${show(v[i])} is not one)` : ''}`;
+    },
     maxFailures: num(1, true),
     requireSecure: bool,
   };

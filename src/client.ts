@@ -210,7 +210,8 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   #out: Array<{ e: number; f: () => void }> = [];
   #delivering = false;
   #waiters: Waiter[] = [];
-  readonly #subs = new Set<{ f: (s: Snapshot) => void }>();
+  /** `last`: the snapshot the subscriber saw last, so that nobody gets the same one twice. */
+  readonly #subs = new Set<{ f: (s: Snapshot) => void; last: Snapshot }>();
   #snap: Snapshot | undefined;
   #published: Snapshot | undefined;
   #publishing = false;
@@ -680,9 +681,9 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    */
   subscribe(fn: (snapshot: Snapshot) => void): () => void {
     if (typeof fn !== 'function') throw fail('INVALID_OPTION', `subscribe(fn): fn must be a function, got ${show(fn)}`, undefined, 'TypeError');
-    const sub = { f: fn };
+    const sub = { f: fn, last: this.getSnapshot() };
     this.#subs.add(sub);
-    fn(this.getSnapshot());
+    fn(sub.last);
     const lazy = this.#o.linger !== undefined;
     if (lazy && !this.#userClosed) {
       this.#linger.cancel();
@@ -715,6 +716,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       online: typeof navigator === 'undefined' || navigator.onLine !== false,
       protocol: this.#protocol,
     };
+    for (const p of this.#p) if (p.snapshot) Object.assign(n, p.snapshot());
     const old = this.#snap as Record<string, unknown> | undefined;
     if (!old || Object.entries(n).some(([k, v]) => old[k] !== v)) this.#snap = Object.freeze(n);
     return this.#snap!;
@@ -983,6 +985,8 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   #error(error: ResilientWebSocketError): void {
     this.#lastError = error;
     this.#emit('error', { error });
+    // `lastError` is in the snapshot; an error outside a move (a decode error) must publish too.
+    this.#changed();
   }
 
   #drop(data: unknown, reason: DropReason): void {
@@ -1047,7 +1051,10 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     this.#publishing = true;
     queueMicrotask(() => {
       this.#publishing = false;
-      this.#publish();
+      // Through the event queue, like every listener: a subscriber's close() or reconnect()
+      // then posts its move behind this notification instead of running it inside the call.
+      this.#out.push({ e: 0, f: () => this.#publish() });
+      this.#deliver();
     });
   }
 
@@ -1055,7 +1062,12 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     const s = this.getSnapshot();
     if (s === this.#published) return;
     this.#published = s;
-    for (const sub of [...this.#subs]) this.#call(() => sub.f(s));
+    for (const sub of [...this.#subs]) {
+      // One that subscribed since the change got it at once; one that left gets nothing more.
+      if (sub.last === s || !this.#subs.has(sub)) continue;
+      sub.last = s;
+      this.#call(() => sub.f(s));
+    }
   }
 
   // ---- plug-ins ---------------------------------------------------------------------------
@@ -1084,6 +1096,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       lost: (info, error) => {
         if (this.#state === 'open' || this.#state === 'connecting') this.#lost(info, error);
       },
+      changed: () => this.#changed(),
       wake: () => {
         const st = this.#state;
         if (st === 'reconnecting') {
@@ -1184,7 +1197,8 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       if (expired.length && !this.#queue.length) {
         // Nothing waits on the native buffer any more: stop reading it.
         this.#drain.cancel();
-        this.#emit('drain', {});
+        // An announcement: a drop listener's close() or reconnect() supersedes it.
+        this.#emit('drain', {}, true);
       }
       this.#changed();
       this.#settle();

@@ -336,9 +336,10 @@ export function normalizeOptions(options: unknown): Normalized {
     if (want) bad('options.binaryType', o.binaryType, want);
   }
   const lazy = o.lazy === true ? {} : o.lazy === false ? undefined : o.lazy;
-  const linger = lazy && group('options.lazy', lazy, D.lazy, { lingerMs: num(0) }).lingerMs;
+  // Only `undefined` is "not lazy": `lazy: 0` or `null` must fail, not turn lazy on.
+  const linger = lazy === undefined ? undefined : group('options.lazy', lazy, D.lazy, { lingerMs: num(0) }).lingerMs;
   const plugins: Plugin[] = [];
-  for (const k of ['auth', 'heartbeat', 'page'] as const) if (o[k]) plugins.push(plugin(`options.${k}`, o[k]));
+  for (const k of ['auth', 'heartbeat', 'page'] as const) if (o[k] !== undefined && o[k] !== false) plugins.push(plugin(`options.${k}`, o[k]));
   if (o.plugins !== undefined) {
     if (!Array.isArray(o.plugins)) bad('options.plugins', o.plugins, 'an array of plug-ins');
     o.plugins.forEach((p, i) => plugins.push(plugin(`options.plugins[${i}]`, p)));
@@ -365,6 +366,10 @@ export function normalizeOptions(options: unknown): Normalized {
  */
 export function checkSendOptions(options: unknown): void {
   try {
+    // A Map or a class instance would pass `group` with its options silently ignored. A plain
+    // object's prototype is a realm's Object.prototype (or null), whose own prototype is null.
+    const proto: unknown = typeof options === 'object' && options !== null ? Object.getPrototypeOf(options) : null;
+    if (proto !== null && Object.getPrototypeOf(proto) !== null) bad('send() options', options, 'a plain object');
     group('send() options', options, {}, { volatile: bool, beforeReady: bool, ttl: num(0, false, true) });
   } catch (err) {
     throw fail('INVALID_OPTION', (err as Error).message, undefined, 'TypeError');

@@ -28,7 +28,8 @@ export type State = 'connecting' | 'open' | 'reconnecting' | 'closing' | 'closed
 export const MOVES: Readonly<Record<State, readonly State[]>> = {
   connecting: ['connecting', 'open', 'reconnecting', 'closing', 'closed'],
   open: ['connecting', 'reconnecting', 'closing', 'closed'],
-  reconnecting: ['connecting', 'closing', 'closed'],
+  // Not `closed`: a give-up decides on a lost connection (open or connecting), and close() goes through closing.
+  reconnecting: ['connecting', 'closing'],
   closing: ['connecting', 'closed'],
   closed: ['connecting'],
 };

@@ -39,10 +39,14 @@ const reach = (ws: ResilientWebSocket, state: State): Promise<unknown> =>
 class EchoServer {
   readonly received: string[] = [];
   readonly closes: number[] = [];
+  /** Every connection the server accepted, counted on arrival. */
+  connections = 0;
   #waiters: Array<() => void> = [];
 
   private constructor(readonly wss: WebSocketServer) {
     wss.on('connection', (socket) => {
+      this.connections++;
+      this.#wake();
       socket.on('message', (data, isBinary) => {
         if (!isBinary) this.received.push(data.toString());
         socket.send(data, { binary: isBinary });
@@ -83,6 +87,11 @@ class EchoServer {
 
   #wake(): void {
     for (const w of [...this.#waiters]) w();
+  }
+
+  /** Drops every live connection without a closing handshake; the server keeps listening. */
+  dropAll(): void {
+    for (const c of this.wss.clients) c.terminate();
   }
 
   /** Drops every connection without a closing handshake, then stops listening. */
@@ -241,11 +250,111 @@ describe('connectTimeout against a server that never answers the upgrade', () =>
         else s.once('close', () => done());
         return () => undefined;
       });
+      // v2: close() while reconnecting is `closing` at once, `closed` a task later (as native).
+      const closed = reach(ws, 'closed');
       ws.close();
-      expect(ws.state).toBe('closed');
+      expect(ws.state).toBe('closing');
+      await closed;
       expect(uncaught).not.toHaveBeenCalled();
     } finally {
       process.off('uncaughtException', uncaught);
     }
+  });
+});
+
+// SPEC §2 "Re-entrancy": a call from a listener behaves as if it came right after the event.
+// A retry delay of 0 makes a wrong retry happen at once, so it cannot hide behind a timer
+// that outlives the test: the checks below come after a full round trip of a second client,
+// which starts only after the subject settled.
+describe('calls from listeners, against a real server', () => {
+  const instant = { minDelay: 0, maxDelay: 0 };
+
+  /** A second client's connect-and-echo round trip: everything the subject began before has reached the server. */
+  async function roundTrip(server: EchoServer): Promise<void> {
+    const other = new ResilientWebSocket(`ws://127.0.0.1:${server.port}/`, undefined, { WebSocket });
+    clients.push(other);
+    await next(other, 'open');
+    const reply = next(other, 'message');
+    other.send('ping');
+    await reply;
+    const closed = reach(other, 'closed');
+    other.close();
+    await closed;
+  }
+
+  it('close() from a statechange listener on the way into reconnecting stops for good', async () => {
+    const server = await echoServer();
+    const ws = connect(`ws://127.0.0.1:${server.port}/`, instant);
+    await next(ws, 'open');
+    const closes: Array<ClientEvents['close']> = [];
+    const states: string[] = [];
+    ws.on('close', (e) => closes.push(e));
+    ws.on('statechange', ({ from, to }) => {
+      states.push(`${from}→${to}`);
+      if (to === 'reconnecting') ws.close();
+    });
+    const closed = reach(ws, 'closed');
+    server.dropAll();
+    await closed;
+    await roundTrip(server);
+    expect(states).toEqual(['open→reconnecting', 'reconnecting→closing', 'closing→closed']);
+    expect(closes.length).toBeGreaterThan(0);
+    expect(closes.every((e) => !e.willReconnect)).toBe(true);
+    expect(closes[0]).toMatchObject({ code: 1006, wasClean: false });
+    expect(created).toHaveLength(1); // no attempt after the drop
+    expect(server.connections).toBe(2); // the subject's one, and the round trip's
+    expect(ws.state).toBe('closed');
+  });
+
+  it('reconnect() from a statechange listener into reconnecting leaves exactly one live connection', async () => {
+    const server = await echoServer();
+    const ws = connect(`ws://127.0.0.1:${server.port}/`, instant);
+    await next(ws, 'open');
+    let asked = false;
+    ws.on('statechange', ({ to }) => {
+      if (to === 'reconnecting' && !asked) {
+        asked = true;
+        ws.reconnect();
+      }
+    });
+    const opens: unknown[] = [];
+    ws.on('open', (e) => opens.push(e));
+    const reopened = next(ws, 'open');
+    server.dropAll();
+    await reopened;
+    await server.until('the dropped connection to end on the server', () => server.closes.length === 1);
+    const reply = next(ws, 'message');
+    ws.send('still here');
+    expect((await reply).data).toBe('still here');
+    expect(asked).toBe(true);
+    expect(opens).toHaveLength(1);
+    expect(created).toHaveLength(2); // the first connection and exactly one more
+    expect(created.filter((s) => s.readyState === WebSocket.OPEN)).toHaveLength(1);
+    expect(server.connections).toBe(2);
+    expect(server.wss.clients.size).toBe(1);
+    expect(ws.state).toBe('open');
+  });
+
+  it("close() from an on('open') listener: the DOM onopen and open listeners do not fire afterwards", async () => {
+    const server = await echoServer();
+    const ws = connect(`ws://127.0.0.1:${server.port}/`, instant);
+    const domOpens: string[] = [];
+    ws.onopen = () => domOpens.push('onopen');
+    ws.addEventListener('open', () => domOpens.push('addEventListener'));
+    const typed: unknown[] = [];
+    ws.on('open', (e) => {
+      typed.push(e);
+      ws.close();
+    });
+    const closed = reach(ws, 'closed');
+    await closed;
+    await server.until('the server to see the close', () => server.closes.length === 1);
+    await roundTrip(server);
+    expect(typed).toHaveLength(1);
+    expect(domOpens).toEqual([]);
+    expect(server.closes[0]).toBe(1005); // close() without a code sends none
+    expect(created).toHaveLength(1);
+    expect(server.connections).toBe(2);
+    expect(ws.readyState).toBe(WebSocket.CLOSED);
   });
 });

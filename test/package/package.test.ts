@@ -76,10 +76,12 @@ describe('package metadata', () => {
     expect(messages.map((m) => `${m.type}: ${formatMessage(m, pkg, { color: false })}`)).toEqual([]);
   });
 
-  it('are-the-types-wrong finds no problems in any resolution mode', async () => {
-    // attw exits 1 when it finds problems; the JSON report names them either way.
+  it('are-the-types-wrong finds no problems for any entry under node16 (ESM and CJS) and bundler resolution', async () => {
+    // attw exits 1 when it finds problems; the JSON report names them either way. The `node16`
+    // profile leaves out TypeScript's legacy `node10` resolution, which cannot see subpath exports
+    // (`resilient-ws/core`, `/react`, …) at all.
     const out = await new Promise<string>((resolve, reject) => {
-      execFile(bin('attw'), [tarball, '--format', 'json'], { cwd: work, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      execFile(bin('attw'), [tarball, '--format', 'json', '--profile', 'node16'], { cwd: work, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
         if (stdout) resolve(stdout);
         else reject(error ?? new Error('attw printed nothing'));
       });

@@ -5,6 +5,7 @@ import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   base64url,
+  isResilientWebSocketError,
   ResilientWebSocket,
   type AuthOptions,
   type ClientEvents,
@@ -31,6 +32,7 @@ const EVENT_TYPES = Object.keys({
   error: 1,
   drop: 1,
   drain: 1,
+  reset: 1,
   warning: 1,
 } satisfies Record<ClientEventType, 1>) as ClientEventType[];
 
@@ -308,12 +310,15 @@ describe('a refused token', () => {
     },
   );
 
-  it('send() after the auth give-up throws CLOSED', async () => {
-    const { ws } = make({ auth: { maxFailures: 1 } });
+  it("send() after the auth give-up drops the message with 'closed' and never throws", async () => {
+    const { ws, log } = make({ auth: { maxFailures: 1 } });
     await settle();
     FakeSocket.last.open();
     FakeSocket.last.serverClose(4001);
-    expect(() => ws.send('x')).toThrow(expect.objectContaining({ code: 'CLOSED' }));
+    expect(ws.state).toBe('closed');
+    expect(ws.send('x')).toBe('dropped');
+    expect(payloads(log, 'drop')).toEqual([{ data: 'x', reason: 'closed' }]);
+    expect(FakeSocket.last.sent).not.toContain('x');
   });
 
   it('counts only consecutive refusals: a connection that passes the ready gate resets the count', async () => {
@@ -504,7 +509,10 @@ describe("the carrier subprotocol of via 'protocol'", () => {
     } catch (err) {
       thrown = err;
     }
-    expect(thrown).toMatchObject({ name: 'ResilientWebSocketError', code: 'INVALID_OPTION' });
+    // v2: argument errors are native classes (INVALID_OPTION is a TypeError) that carry the code.
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect(thrown).toMatchObject({ name: 'TypeError', code: 'INVALID_OPTION' });
+    expect(isResilientWebSocketError(thrown)).toBe(true);
     const message = (thrown as Error).message;
     expect(message).toContain('base64url');
     expect(message).not.toContain(token);

@@ -1,6 +1,6 @@
 // The client's heartbeat: pings over a FakeSocket, death detection, the discarded socket, the
-// close/error/reconnect that follow, and pong filtering. Time is fake; the client's clock is
-// injected (`options.now`) so a test can move it without firing timers, as a frozen tab does.
+// close/error/reconnect that follow, and pong filtering. Time is fake (vi.useFakeTimers also
+// fakes performance.now); `skew` moves the clock without firing timers, as a frozen tab does.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ResilientWebSocket, type Options } from '../../src/index.js';
 import { FakeSocket, FakeWebSocket } from '../support/fake-socket.js';
@@ -10,7 +10,6 @@ const TIMEOUT = 500;
 const RETRY = 100;
 
 let skew = 0;
-const now = (): number => Date.now() + skew;
 
 const clients: ResilientWebSocket<string, string>[] = [];
 
@@ -18,7 +17,6 @@ const clients: ResilientWebSocket<string, string>[] = [];
 async function openClient(options: Options<string, string> = {}): Promise<ResilientWebSocket<string, string>> {
   const ws = new ResilientWebSocket<string, string>('ws://127.0.0.1:1/live', undefined, {
     WebSocket: FakeWebSocket,
-    now,
     heartbeat: { interval: INTERVAL, timeout: TIMEOUT },
     reconnect: { minDelay: RETRY, jitter: 'none' },
     ...options,
@@ -43,11 +41,16 @@ const pings = (s: FakeSocket): number => s.sent.filter((d) => d === 'ping').leng
 beforeEach(() => {
   vi.useFakeTimers();
   skew = 0;
+  // The client reads performance.now(); time that passed without timers firing is added on top.
+  const fakeNow = performance.now.bind(performance);
+  vi.spyOn(performance, 'now').mockImplementation(() => fakeNow() + skew);
   FakeSocket.reset();
 });
 
 afterEach(() => {
   for (const ws of clients.splice(0)) if (ws.state !== 'closed' && ws.state !== 'closing') ws.close();
+  // The spy goes before the fake clock does, so the clock restores the real performance.now.
+  vi.restoreAllMocks();
   vi.useRealTimers();
 });
 
@@ -232,6 +235,10 @@ describe('heartbeat: death', () => {
     await vi.advanceTimersByTimeAsync(INTERVAL + TIMEOUT);
     expect(ws.state).toBe('reconnecting');
     ws.close();
+    // closing at once; a task later closed (no socket to wait for).
+    expect(ws.state).toBe('closing');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ws.state).toBe('closed');
     expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -69,7 +69,10 @@ describe('offline / online', () => {
   it('going offline while waiting to retry cancels the retry: no attempt while offline', async () => {
     const ws = await reconnectingClient();
     const connecting = record(ws, 'connecting');
+    const reconnecting = record(ws, 'reconnecting');
     page.offline();
+    // The cancelled wait is announced: from now on the client waits for the network, not a timer.
+    expect(reconnecting).toEqual([{ attempt: 1, delay: null, closeEvent: { code: 1006, reason: '', wasClean: false } }]);
     await vi.advanceTimersByTimeAsync(10 * 60_000);
     expect(connecting).toEqual([]);
     expect(FakeSocket.instances).toHaveLength(1);
@@ -97,18 +100,20 @@ describe('offline / online', () => {
     expect(FakeSocket.instances).toHaveLength(1);
   });
 
-  it('coming online attempts at once', async () => {
+  it('coming online attempts at once, counting the attempt in the same backoff', async () => {
     const ws = await reconnectingClient();
     page.offline();
     const connecting = record(ws, 'connecting');
     page.online();
     expect(ws.state).toBe('connecting');
-    expect(connecting).toEqual([{ attempt: 0 }]);
+    expect(connecting).toEqual([{ attempt: 1 }]);
     await vi.advanceTimersByTimeAsync(0);
     expect(FakeSocket.instances).toHaveLength(2);
   });
 
-  it('coming online starts a fresh backoff', async () => {
+  // A flapping network must not turn the backoff into a retry storm: `online` cuts the wait
+  // short but does not refill the retry budget.
+  it('coming online keeps the backoff: the next failure waits longer, not minDelay again', async () => {
     const ws = await reconnectingClient();
     const reconnecting = record(ws, 'reconnecting');
     for (const wait of [RETRY, 2 * RETRY]) {
@@ -120,7 +125,19 @@ describe('offline / online', () => {
     page.online();
     await vi.advanceTimersByTimeAsync(0);
     FakeSocket.last.serverClose(1006);
-    expect(reconnecting.at(-1)).toMatchObject({ attempt: 1, delay: RETRY });
+    expect(reconnecting.map((r) => r.delay)).toEqual([2 * RETRY, 4 * RETRY, null, 8 * RETRY]);
+    expect(reconnecting.at(-1)).toMatchObject({ attempt: 4, delay: 8 * RETRY });
+  });
+
+  it('reconnect() still starts a fresh backoff', async () => {
+    const ws = await reconnectingClient();
+    await vi.advanceTimersByTimeAsync(RETRY);
+    FakeSocket.last.serverClose(1006);
+    const reconnecting = record(ws, 'reconnecting');
+    ws.reconnect();
+    await vi.advanceTimersByTimeAsync(0);
+    FakeSocket.last.serverClose(1006);
+    expect(reconnecting).toMatchObject([{ attempt: 1, delay: RETRY }]);
   });
 
   it('coming online while open leaves the connection alone', async () => {
@@ -175,9 +192,12 @@ describe('visibility', () => {
     expect(FakeSocket.instances).toHaveLength(2);
   });
 
-  it('pauseWhenHidden: hiding the page cancels the pending retry', async () => {
+  it('pauseWhenHidden: hiding the page cancels the pending retry, announced as reconnecting with delay null', async () => {
     const ws = await reconnectingClient({ pauseWhenHidden: true });
+    const reconnecting = record(ws, 'reconnecting');
     page.hide();
+    expect(reconnecting.map((r) => r.delay)).toEqual([null]);
+    expect(vi.getTimerCount()).toBe(0);
     await vi.advanceTimersByTimeAsync(10 * 60_000);
     expect(ws.state).toBe('reconnecting');
     expect(FakeSocket.instances).toHaveLength(1);
@@ -289,25 +309,33 @@ describe('back/forward cache and resume', () => {
 });
 
 describe('page listeners', () => {
-  it('adds each listener once per instance', () => {
+  // The first move (into connecting, a microtask after the constructor) attaches them.
+  it('adds each listener once per instance', async () => {
     client();
+    await vi.advanceTimersByTimeAsync(0);
     expect([page.window.held(), page.document.held()]).toEqual([ON_WINDOW, ON_DOCUMENT]);
     client();
+    await vi.advanceTimersByTimeAsync(0);
     expect([page.window.held(), page.document.held()]).toEqual([2 * ON_WINDOW, 2 * ON_DOCUMENT]);
   });
 
-  it.each<[string, (ws: ResilientWebSocket<string, string>) => void]>([
-    ['close() while open', (ws) => ws.close()],
+  it.each<[string, (ws: ResilientWebSocket<string, string>) => Promise<unknown> | void]>([
+    ['close() while open, once the close handshake ends', (ws) => {
+      ws.close();
+      expect(held()).toBe(ON_WINDOW + ON_DOCUMENT); // closing keeps them until the close event
+      FakeSocket.last.serverClose(1005, '', true);
+    }],
     ['close() while waiting to retry', (ws) => {
       FakeSocket.last.serverClose(1006);
       ws.close();
+      return vi.advanceTimersByTimeAsync(0);
     }],
     ['a give-up on a fatal close code', () => FakeSocket.last.serverClose(1002, 'protocol error')],
   ])('removes every listener on the terminal close: %s', async (_name, end) => {
     const ws = await openClient();
-    end(ws);
+    await end(ws);
     expect(held()).toBe(0);
-    expect(ws.state === 'closed' || ws.state === 'closing').toBe(true);
+    expect(ws.state).toBe('closed');
   });
 
   it('removes every listener when the retries run out', async () => {
@@ -324,6 +352,9 @@ describe('page listeners', () => {
     for (const s of FakeSocket.instances.slice(0, 500)) s.open();
     for (const ws of many) ws.close();
     for (const s of FakeSocket.instances.slice(0, 500)) s.serverClose(1000, '', true);
+    // The other half were mid-handshake: natively, close() then fails them with a close event.
+    for (const s of FakeSocket.instances.slice(500)) s.serverClose(1006);
+    expect(many.every((ws) => ws.state === 'closed')).toBe(true);
     expect(held()).toBe(0);
     expect(page.window.adds).toBe(page.window.removes);
     expect(page.document.adds).toBe(page.document.removes);

@@ -88,10 +88,21 @@ describe('offered subprotocols', () => {
     ['a token with a space', 'v1 chat'],
     ['a token with a slash', ['v1/chat']],
     ['a duplicate', ['v1.chat', 'v1.chat']],
-    ['a number', 42],
     ['an empty string', ''],
-  ])('a static value with %s throws INVALID_OPTION at construction', (_, protocols) => {
-    expect(() => make(protocols as ProtocolsProvider)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
+  ])('a static value with %s throws INVALID_OPTION (a SyntaxError, as natively) at construction', (_, protocols) => {
+    let thrown: unknown;
+    try {
+      make(protocols as ProtocolsProvider);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toMatchObject({ name: 'SyntaxError', code: 'INVALID_OPTION' });
+  });
+
+  it('a static number is offered as its String() form, as the native constructor does', async () => {
+    make(42 as unknown as ProtocolsProvider);
+    await settle();
+    expect(FakeSocket.last.protocols).toEqual(['42']);
   });
 
   it('a provider that returns an invalid protocol fails the attempt with INVALID_OPTION and creates no socket', async () => {
@@ -294,11 +305,13 @@ describe('a message that fails to decode', () => {
 });
 
 describe('untyped callers without a codec (plain JavaScript)', () => {
+  // v2: like the native send(), values with a sensible string form go out as String(value).
   it.each<[string, unknown, string]>([
     ['a number', 5, '5'],
-    ['a plain object', { a: 1 }, '[object Object]'],
     ['a boolean', true, 'true'],
-  ])('queueing %s counts the bytes of its string form and drops nothing else', async (_, value, asText) => {
+    ['null', null, 'null'],
+    ['a bigint', 12n, '12'],
+  ])('queueing %s counts and sends its string form and drops nothing else', async (_, value, asText) => {
     const ws = make();
     const drops = record(ws, 'drop');
     ws.send('first');
@@ -309,7 +322,24 @@ describe('untyped callers without a codec (plain JavaScript)', () => {
     await settle();
     FakeSocket.last.open();
     expect(drops).toEqual([]);
-    expect(FakeSocket.last.sent).toEqual(['first', value, 'last']);
+    expect(FakeSocket.last.sent).toEqual(['first', asText, 'last']);
+  });
+
+  // v2: a plain object without a codec is refused with INVALID_DATA (a TypeError), in every state.
+  it('refuses a plain object with INVALID_DATA and queues nothing, before and after open', async () => {
+    const ws = make();
+    const drops = record(ws, 'drop');
+    ws.send('first');
+    const send = (d: unknown): unknown => (ws.send as (d: unknown) => string)(d);
+    expect(() => send({ a: 1 })).toThrow(TypeError);
+    expect(() => send({ a: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_DATA' }));
+    expect(ws.queuedMessages).toBe(1);
+    expect(ws.queuedAmount).toBe('first'.length);
+    await settle();
+    FakeSocket.last.open();
+    expect(() => send({ a: 1 })).toThrow(expect.objectContaining({ code: 'INVALID_DATA' }));
+    expect(drops).toEqual([]);
+    expect(FakeSocket.last.sent).toEqual(['first']);
   });
 });
 

@@ -3,7 +3,7 @@
 // counting, ttl, volatile, the ready gate, flush, water marks, resend of unsent bytes, close.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { jsonCodec } from '../../src/codec.js';
-import { ResilientWebSocket, isResilientWebSocketError, type ClientEvents, type Options, type ResilientWebSocketError } from '../../src/index.js';
+import { DEFAULTS, ResilientWebSocket, isResilientWebSocketError, type ClientEvents, type Options, type ResilientWebSocketError } from '../../src/index.js';
 import { FakeSocket, FakeWebSocket } from '../support/fake-socket.js';
 
 const URL_ = 'ws://127.0.0.1:9/';
@@ -327,7 +327,8 @@ describe('ttl', () => {
     const { ws } = await client();
     const error = caught(() => ws.send('a', options as never));
     expect(error?.code).toBe('INVALID_OPTION');
-    expect(error?.message).toContain(`send(): options.${named}`);
+    expect(error?.message).toMatch(/^send\(\) options/);
+    expect(error?.message).toContain(`options.${named}`);
     expect(ws.queuedMessages).toBe(0);
   });
 
@@ -747,16 +748,31 @@ describe('close()', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
-  it.each(['connecting', 'open', 'reconnecting'] as const)('send after close() from %s throws CLOSED', async (from) => {
-    const { ws } = await client();
+  // v2: as natively, send() after close() never throws; it drops and reports the message.
+  it.each(['connecting', 'open', 'reconnecting'] as const)("send after close() from %s returns 'dropped' with drop 'closed'", async (from) => {
+    const { ws, log } = await client();
     if (from !== 'connecting') openLast(false);
     if (from === 'reconnecting') die(FakeSocket.last);
     expect(ws.state).toBe(from);
+    const sockets = FakeSocket.instances.length;
     ws.close();
-    expect(caught(() => ws.send('x'))?.code).toBe('CLOSED');
+    expect(ws.state).toBe('closing');
+    expect(ws.send('x')).toBe('dropped');
+    expect(drops(log)).toEqual([['x', 'closed']]);
+    expect(ws.queuedMessages).toBe(0);
+    await vi.advanceTimersByTimeAsync(0);
+    FakeSocket.last.serverClose(1005, '', true);
+    expect(ws.state).toBe('closed');
+    expect(ws.send('y')).toBe('dropped');
+    expect(drops(log)).toEqual([
+      ['x', 'closed'],
+      ['y', 'closed'],
+    ]);
+    expect(FakeSocket.instances.length).toBe(sockets);
+    expect(FakeSocket.instances.flatMap((sock) => sock.sent)).toEqual([]);
   });
 
-  it('after a give-up (fatal close code) the queue is dropped and send throws CLOSED', async () => {
+  it("after a give-up (fatal close code) the queue is dropped and send returns 'dropped'", async () => {
     const { ws, log } = await client({ queue: { highWaterMark: HWM, lowWaterMark: LWM } });
     const s = openLast(false);
     s.bufferedAmount = HWM;
@@ -764,7 +780,12 @@ describe('close()', () => {
     s.serverClose(1002, 'protocol error');
     expect(ws.state).toBe('closed');
     expect(drops(log)).toEqual([['a', 'closed']]);
-    expect(caught(() => ws.send('b'))?.code).toBe('CLOSED');
+    expect(ws.send('b')).toBe('dropped');
+    expect(drops(log)).toEqual([
+      ['a', 'closed'],
+      ['b', 'closed'],
+    ]);
+    expect(s.sent).toEqual([]);
   });
 
   it('bytes left in the native buffer at close() are not re-sent after reconnect()', async () => {
@@ -797,5 +818,347 @@ describe('idle', () => {
     const s = openLast(false);
     await vi.advanceTimersByTimeAsync(5000);
     expect([s.sent, ws.queuedMessages, vi.getTimerCount()]).toEqual([['hi'], 0, 0]);
+  });
+});
+
+// Issue 14 / SPEC §4 "Bursts": with default options a healthy connection never drops what a
+// native WebSocket would deliver; flow control only delays. The bounds apply while there is no
+// connection (or when the user set them), and every drop is reported.
+describe('bursts and backpressure (issue 14)', () => {
+  const D = DEFAULTS.queue;
+  const SIZE = 64;
+  const BURST = 200_000;
+  /** How many 64-byte messages go straight out before the native buffer reaches the default mark. */
+  const DIRECT = Math.ceil(D.highWaterMark / SIZE);
+  const burst = (n: number): string[] => Array.from({ length: n }, (_, i) => `m${i}`.padEnd(SIZE, '.'));
+  /** 64 KiB views on one shared buffer: 64 MiB of messages without 64 MiB of memory, told apart by identity. */
+  const chunks = (n: number): Uint8Array[] => {
+    const shared = new ArrayBuffer(64 * 1024);
+    return Array.from({ length: n }, () => new Uint8Array(shared));
+  };
+
+  /** The first index where `got` and `want` differ (by identity), or -1. */
+  const mismatch = (got: readonly unknown[], want: readonly unknown[]): number => {
+    for (let i = 0; i < Math.max(got.length, want.length); i++) if (got[i] !== want[i]) return i;
+    return -1;
+  };
+
+  /** Records the peak native bufferedAmount right after each native send. */
+  const peakOf = (s: FakeSocket): (() => number) => {
+    let peak = 0;
+    const send = s.send.bind(s);
+    s.send = (d: unknown) => {
+      send(d);
+      peak = Math.max(peak, s.bufferedAmount);
+    };
+    return () => peak;
+  };
+
+  /** The network takes `perPoll` bytes per drain poll until nothing is queued or buffered. */
+  async function drainAll(ws: Ws, s: FakeSocket, perPoll: number, each?: () => void): Promise<number> {
+    let polls = 0;
+    while (ws.queuedMessages || s.bufferedAmount) {
+      if (++polls > 100_000) throw new Error('the queue did not drain');
+      s.bufferedAmount = Math.max(0, s.bufferedAmount - perPoll);
+      each?.();
+      await vi.advanceTimersByTimeAsync(POLL_MS);
+    }
+    return polls;
+  }
+
+  /** A promise's outcome so far, and what held when it settled. */
+  function track(p: Promise<void>, atSettle: () => unknown = () => undefined): { state: string; seen: unknown } {
+    const t = { state: 'pending', seen: undefined as unknown };
+    p.then(
+      () => {
+        t.state = 'resolved';
+        t.seen = atSettle();
+      },
+      (e: ResilientWebSocketError) => (t.state = `rejected ${e.code}`),
+    );
+    return t;
+  }
+
+  const count = (results: readonly string[]): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const r of results) out[r] = (out[r] ?? 0) + 1;
+    return out;
+  };
+
+  it('a 200 000-message synchronous burst with default options drops nothing and sends everything in order as the buffer drains', async () => {
+    const { ws, log } = await client();
+    const s = openLast(true);
+    const peak = peakOf(s);
+    const msgs = burst(BURST);
+    const results = msgs.map((m) => ws.send(m));
+    expect(count(results)).toEqual({ sent: DIRECT, queued: BURST - DIRECT });
+    // Far over the default maxMessages: while open, flow control holds them without bound.
+    expect(BURST - DIRECT).toBeGreaterThan(D.maxMessages);
+    expect(drops(log)).toEqual([]);
+    expect([ws.queuedMessages, ws.queuedAmount]).toEqual([BURST - DIRECT, (BURST - DIRECT) * SIZE]);
+    // Memory stays honest: the native buffer stays at the mark, the rest waits in the queue.
+    expect(s.bufferedAmount).toBe(DIRECT * SIZE);
+    expect(ws.bufferedAmount).toBe(s.bufferedAmount + ws.queuedAmount);
+    const flushed = track(ws.flush(), () => [ws.queuedMessages, s.bufferedAmount]);
+    let honest = true;
+    await drainAll(ws, s, 300_000, () => {
+      honest &&= ws.bufferedAmount === s.bufferedAmount + ws.queuedAmount;
+      if (ws.queuedMessages || s.bufferedAmount) expect(flushed.state).toBe('pending');
+    });
+    expect(honest).toBe(true);
+    expect(drops(log)).toEqual([]);
+    expect(s.sent).toHaveLength(BURST);
+    expect(mismatch(s.sent, msgs)).toBe(-1);
+    expect(peak()).toBeLessThan(D.highWaterMark + SIZE);
+    expect(of(log, 'drain')).toHaveLength(1);
+    expect(flushed).toEqual({ state: 'resolved', seen: [0, 0] });
+  });
+
+  it('64 MiB in 64 KiB chunks with default options, through a server that stops reading for a second: nothing dropped, in order', async () => {
+    const { ws, log } = await client();
+    const s = openLast(true);
+    const peak = peakOf(s);
+    const data = chunks(1024);
+    const results = data.map((c) => ws.send(c));
+    const direct = D.highWaterMark / (64 * 1024);
+    expect(count(results)).toEqual({ sent: direct, queued: 1024 - direct });
+    // Over the default maxBytes (16 MiB), still nothing dropped while open.
+    expect(ws.queuedAmount).toBeGreaterThan(D.maxBytes);
+    // The server stops reading: nothing moves, nothing is lost, no native growth.
+    await vi.advanceTimersByTimeAsync(1000);
+    expect([s.sent.length, ws.queuedMessages, s.bufferedAmount, drops(log)]).toEqual([direct, 1024 - direct, D.highWaterMark, []]);
+    const flushed = track(ws.flush());
+    await drainAll(ws, s, 512 * 1024);
+    expect(drops(log)).toEqual([]);
+    expect(mismatch(s.sent, data)).toBe(-1);
+    expect(peak()).toBeLessThanOrEqual(D.highWaterMark + 64 * 1024);
+    expect(flushed.state).toBe('resolved');
+  });
+
+  // 16 384 go straight out at the default high-water mark; the queue then holds 100.
+  const kept = 100;
+  it.each([
+    { name: 'maxMessages, drop-oldest', queue: { maxMessages: kept } },
+    { name: 'maxBytes, drop-oldest', queue: { maxBytes: kept * SIZE } },
+    { name: 'maxMessages, drop-newest', queue: { maxMessages: kept, overflow: 'drop-newest' as const } },
+  ])('user-set small bounds ($name) apply while open: every drop reported, the rest sent in order', async ({ queue }) => {
+    const { ws, log } = await client({ queue });
+    const s = openLast(true);
+    const msgs = burst(BURST);
+    const results = msgs.map((m) => ws.send(m));
+    const newest = queue.overflow === 'drop-newest';
+    // drop-oldest keeps the newest `kept`; drop-newest keeps the first `kept` that were queued.
+    const survivors = newest ? msgs.slice(DIRECT, DIRECT + kept) : msgs.slice(BURST - kept);
+    const lost = newest ? msgs.slice(DIRECT + kept) : msgs.slice(DIRECT, BURST - kept);
+    expect(count(results)).toEqual(newest ? { sent: DIRECT, queued: kept, dropped: BURST - DIRECT - kept } : { sent: DIRECT, queued: BURST - DIRECT });
+    const dropped = drops(log);
+    expect(dropped.every(([, reason]) => reason === 'overflow')).toBe(true);
+    expect(dropped).toHaveLength(lost.length);
+    expect(mismatch(dropped.map(([d]) => d), lost)).toBe(-1);
+    expect(ws.queuedMessages).toBe(kept);
+    await drainAll(ws, s, 300_000);
+    expect(mismatch(s.sent, [...msgs.slice(0, DIRECT), ...survivors])).toBe(-1);
+    expect(drops(log)).toHaveLength(lost.length);
+  });
+
+  it("user-set bounds with overflow 'error' while open: QUEUE_FULL for each message over the bound, nothing dropped silently", async () => {
+    const { ws, log } = await client({ queue: { maxMessages: kept, overflow: 'error' } });
+    const s = openLast(true);
+    const msgs = burst(DIRECT + kept + 1000);
+    const refused: string[] = [];
+    for (const m of msgs) {
+      const err = caught(() => ws.send(m));
+      if (err) {
+        expect(err.code).toBe('QUEUE_FULL');
+        refused.push(m);
+      }
+    }
+    expect(mismatch(refused, msgs.slice(DIRECT + kept))).toBe(-1);
+    expect(drops(log)).toEqual([]);
+    await drainAll(ws, s, 300_000);
+    expect(mismatch(s.sent, msgs.slice(0, DIRECT + kept))).toBe(-1);
+  });
+
+  describe('writable()', () => {
+    const marks = { queue: { highWaterMark: HWM, lowWaterMark: LWM } };
+
+    it('stays pending while connecting and before the ready gate; resolves when a send would go straight out', async () => {
+      const { ws } = await client({ ...marks, ready: (d: unknown) => d === 'welcome' });
+      const w = track(ws.writable(), () => ws.send('probe'));
+      await vi.advanceTimersByTimeAsync(10 * POLL_MS);
+      expect(w.state).toBe('pending');
+      const s = openLast(false);
+      await vi.advanceTimersByTimeAsync(10 * POLL_MS);
+      expect(w.state).toBe('pending'); // open, but a send now would wait for the gate
+      s.receive('welcome');
+      await vi.advanceTimersByTimeAsync(0);
+      expect(w).toEqual({ state: 'resolved', seen: 'sent' });
+      expect(s.sent).toEqual(['probe']);
+    });
+
+    it('resolves at once on an idle open connection', async () => {
+      const { ws } = await client(marks);
+      openLast(false);
+      const w = track(ws.writable(), () => ws.send('probe'));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(w).toEqual({ state: 'resolved', seen: 'sent' });
+    });
+
+    it('stays pending while the native buffer is at the high-water mark, resolves once it is below', async () => {
+      const { ws } = await client(marks);
+      const s = openLast(false);
+      s.bufferedAmount = HWM;
+      const w = track(ws.writable(), () => [ws.queuedMessages, s.bufferedAmount, ws.send('probe')]);
+      await vi.advanceTimersByTimeAsync(20 * POLL_MS);
+      expect(w.state).toBe('pending');
+      s.bufferedAmount = HWM - 1;
+      await vi.advanceTimersByTimeAsync(POLL_MS);
+      expect(w).toEqual({ state: 'resolved', seen: [0, HWM - 1, 'sent'] });
+    });
+
+    it('stays pending while messages wait in the queue, even below the high-water mark; resolves when the queue empties', async () => {
+      const { ws } = await client(marks);
+      const s = openLast(true);
+      s.bufferedAmount = HWM;
+      expect(ws.send('a')).toBe('queued');
+      const w = track(ws.writable(), () => [ws.queuedMessages, ws.send('probe')]);
+      s.bufferedAmount = LWM + 1; // below the high-water mark, but the queue drains only at the low-water mark
+      await vi.advanceTimersByTimeAsync(20 * POLL_MS);
+      expect(w.state).toBe('pending');
+      s.bufferedAmount = LWM;
+      await vi.advanceTimersByTimeAsync(POLL_MS);
+      expect(w).toEqual({ state: 'resolved', seen: [0, 'sent'] });
+      expect(s.sent).toEqual(['a', 'probe']);
+    });
+
+    it('waits across a reconnect', async () => {
+      const { ws } = await client(marks);
+      die(openLast(false));
+      const w = track(ws.writable(), () => ws.send('probe'));
+      const next = await nextAttempt();
+      expect(w.state).toBe('pending');
+      next.open();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(w).toEqual({ state: 'resolved', seen: 'sent' });
+    });
+
+    it.each(['connecting', 'open', 'reconnecting'] as const)('rejects with CLOSED on close() from %s, and when called after it', async (from) => {
+      const { ws } = await client(marks);
+      if (from !== 'connecting') openLast(false).bufferedAmount = HWM;
+      if (from === 'reconnecting') die(FakeSocket.last);
+      expect(ws.state).toBe(from);
+      const w = track(ws.writable());
+      await vi.advanceTimersByTimeAsync(2 * POLL_MS);
+      expect(w.state).toBe('pending');
+      ws.close();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(w.state).toBe('rejected CLOSED');
+      const later = track(ws.writable());
+      await vi.advanceTimersByTimeAsync(0);
+      expect(later.state).toBe('rejected CLOSED');
+    });
+
+    it('rejects with CLOSED on a give-up', async () => {
+      const { ws } = await client(marks);
+      const s = openLast(false);
+      s.bufferedAmount = HWM;
+      const w = track(ws.writable());
+      s.serverClose(1002, 'protocol error');
+      await vi.advanceTimersByTimeAsync(0);
+      expect([ws.state, w.state]).toEqual(['closed', 'rejected CLOSED']);
+    });
+
+    it('paces a producer: awaiting it before every send never queues and never drops', async () => {
+      const { ws, log } = await client(marks);
+      const s = openLast(true);
+      const msgs = burst(200);
+      const results: string[] = [];
+      const producer = (async () => {
+        for (const m of msgs) {
+          await ws.writable();
+          results.push(ws.send(m));
+        }
+      })();
+      // The network takes 100 bytes per poll while the producer runs.
+      let polls = 0;
+      while (results.length < msgs.length && ++polls < 10_000) {
+        s.bufferedAmount = Math.max(0, s.bufferedAmount - 100);
+        await vi.advanceTimersByTimeAsync(POLL_MS);
+      }
+      await producer;
+      expect(count(results)).toEqual({ sent: msgs.length });
+      expect(drops(log)).toEqual([]);
+      expect(mismatch(s.sent, msgs)).toBe(-1);
+    });
+  });
+
+  describe('the link dies with a long queue', () => {
+    it.each([
+      { unsent: 'everything', requeued: DIRECT },
+      { unsent: 'nothing', requeued: 0 },
+    ])('the queue is trimmed to the no-connection bounds (maxMessages), oldest dropped with overflow, each reported; the browser sent $unsent', async ({ requeued }) => {
+      const { ws, log } = await client();
+      const s = openLast(true);
+      const n = 30_000;
+      const msgs = burst(n);
+      for (const m of msgs) ws.send(m);
+      expect([ws.queuedMessages, drops(log)]).toEqual([n - DIRECT, []]);
+      die(s, requeued ? s.bufferedAmount : 0);
+      expect(ws.state).toBe('reconnecting');
+      // Re-queued unsent messages go first; then the oldest are dropped down to the bound.
+      const held = [...msgs.slice(DIRECT - requeued, DIRECT), ...msgs.slice(DIRECT)];
+      const lost = held.slice(0, held.length - D.maxMessages);
+      const dropped = drops(log);
+      expect(dropped).toHaveLength(lost.length);
+      expect(dropped.every(([, reason]) => reason === 'overflow')).toBe(true);
+      expect(mismatch(dropped.map(([d]) => d), lost)).toBe(-1);
+      expect([ws.queuedMessages, ws.queuedAmount]).toEqual([D.maxMessages, D.maxMessages * SIZE]);
+      expect(ws.bufferedAmount).toBe(ws.queuedAmount); // no native socket now
+      const second = await nextAttempt();
+      const more = second.send.bind(second);
+      second.send = (d: unknown) => {
+        more(d);
+        second.bufferedAmount += SIZE;
+      };
+      second.open();
+      await drainAll(ws, second, 300_000);
+      expect(mismatch(second.sent, held.slice(-D.maxMessages))).toBe(-1);
+      expect(drops(log)).toHaveLength(lost.length);
+    });
+
+    it('the queue is trimmed to maxBytes (64 KiB chunks), oldest dropped with overflow, each reported', async () => {
+      const { ws, log } = await client();
+      const s = openLast(true);
+      const data = chunks(1024);
+      for (const c of data) ws.send(c);
+      expect(drops(log)).toEqual([]);
+      die(s, s.bufferedAmount);
+      const keep = D.maxBytes / (64 * 1024);
+      const dropped = drops(log);
+      expect(dropped.every(([, reason]) => reason === 'overflow')).toBe(true);
+      expect(mismatch(dropped.map(([d]) => d), data.slice(0, 1024 - keep))).toBe(-1);
+      expect([ws.queuedMessages, ws.queuedAmount, ws.bufferedAmount]).toEqual([keep, D.maxBytes, D.maxBytes]);
+      const second = await nextAttempt();
+      const more = second.send.bind(second);
+      second.send = (d: unknown) => {
+        more(d);
+        second.bufferedAmount += (d as Uint8Array).byteLength;
+      };
+      second.open();
+      await drainAll(ws, second, 512 * 1024);
+      expect(mismatch(second.sent, data.slice(1024 - keep))).toBe(-1);
+    });
+
+    it('user-set bounds are the no-connection bounds too', async () => {
+      const { ws, log } = await client({ queue: { maxMessages: 5_000, maxBytes: Infinity } });
+      const s = openLast(true);
+      const msgs = burst(DIRECT + 5_000);
+      for (const m of msgs) ws.send(m);
+      expect(drops(log)).toEqual([]);
+      die(s, s.bufferedAmount);
+      expect(drops(log)).toHaveLength(DIRECT);
+      expect(mismatch(drops(log).map(([d]) => d), msgs.slice(0, DIRECT))).toBe(-1);
+      expect(ws.queuedMessages).toBe(5_000);
+    });
   });
 });

@@ -37,7 +37,9 @@ describe('close-code policy', () => {
   });
 
   it('waits at least maxDelay/4 after 1013 (try again later), even when the backoff says 0', async () => {
-    const { ws, socket } = await openClient({ reconnect: { maxDelay: 30_000, jitter: 'full' }, random: () => 0 });
+    // v2: no `random` option; jitter draws from Math.random.
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const { ws, socket } = await openClient({ reconnect: { maxDelay: 30_000, jitter: 'full' } });
     const reconnecting = record(ws, 'reconnecting');
     socket.serverClose(1013, 'overloaded');
     expect(reconnecting[0]?.delay).toBe(7500);
@@ -157,8 +159,8 @@ describe('backoff in time', () => {
   });
 
   it('spreads the first retry of 1000 clients cut off together over [0, minDelay) with full jitter', async () => {
-    const random = seededRandom(7);
-    const clients = Array.from({ length: 1000 }, () => client({ reconnect: { minDelay: 1000, jitter: 'full' }, random }));
+    vi.spyOn(Math, 'random').mockImplementation(seededRandom(7));
+    const clients = Array.from({ length: 1000 }, () => client({ reconnect: { minDelay: 1000, jitter: 'full' } }));
     await settle();
     const first = [...FakeSocket.instances];
     for (const s of first) s.open();
@@ -612,7 +614,8 @@ describe('reconnect() from every state', () => {
     ws.reconnect();
     await settle();
     expect(socket.closedWith?.code).toBe(1000);
-    expect(states).toEqual(['open→reconnecting', 'reconnecting→connecting']);
+    // v2: open → connecting is one move (no reconnecting in between).
+    expect(states).toEqual(['open→connecting']);
     // The dropped connection gets its close event like any other that ends.
     expect(closes).toEqual([{ code: 1000, reason: 'reconnect', wasClean: true, willReconnect: true }]);
     expect(FakeSocket.instances).toHaveLength(2);
@@ -664,7 +667,11 @@ describe('reconnect() from every state', () => {
   it('from closed: connects again and keeps reconnecting afterwards', async () => {
     const ws = client({ reconnect: exact });
     ws.close();
+    // v2: close() while connecting is `closing` at once, `closed` a task later.
+    expect(ws.state).toBe('closing');
+    await settle();
     expect(ws.state).toBe('closed');
+    expect(FakeSocket.instances).toHaveLength(0);
     ws.reconnect();
     await settle();
     FakeSocket.last.open();

@@ -24,8 +24,10 @@ const flatten = (o: object, prefix = ''): Array<[string, unknown]> =>
 const show = (v: unknown): string =>
   typeof v === 'string' ? `\`'${v}'\`` : Array.isArray(v) ? `\`[${v.join(', ')}]\`` : `\`${String(v)}\``;
 
-// Options without a value default (required, or off unless given) and the option groups.
-const NO_DEFAULT = ['reconnect', 'reconnect.shouldReconnect', 'auth.token', 'heartbeat', 'codec', 'codecs', 'ready', 'WebSocket'];
+// Options without a value default in DEFAULTS (required, off unless given, a plug-in) and the option groups.
+const NO_DEFAULT = ['reconnect', 'reconnect.shouldReconnect', 'auth.token', 'heartbeat', 'codec', 'codecs', 'ready', 'WebSocket', 'lazy', 'plugins', 'page'];
+// Options of v1 that v2 removed: tests fake the clock and Math.random instead.
+const REMOVED = ['now', 'random'];
 
 describe('README options table', () => {
   it('has a row for every option in DEFAULTS, with the same default', () => {
@@ -38,6 +40,11 @@ describe('README options table', () => {
   it('names only options that exist', () => {
     const known = new Set([...flatten(DEFAULTS).map(([p]) => p), ...NO_DEFAULT]);
     for (const path of rows.keys()) expect(known.has(path), `README documents unknown option ${path}`).toBe(true);
+  });
+
+  it('documents every option of v2 and none that v2 removed', () => {
+    for (const path of ['lazy', 'lazy.lingerMs', 'plugins', 'page']) expect(rows.has(path), `README has no row for ${path}`).toBe(true);
+    for (const path of REMOVED) expect(rows.has(path), `README still documents ${path}`).toBe(false);
   });
 
   it('parsed the whole table', () => {

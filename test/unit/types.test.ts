@@ -189,8 +189,10 @@ describe('auth and protocols options', () => {
     ctor(['v2', 'v1']);
     ctor(() => ['v1']);
     ctor(async () => 'v1');
-    // @ts-expect-error -- not a subprotocol list
-    expect(() => ctor(1)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
-    expect(clients).toHaveLength(4);
+    // @ts-expect-error -- not a subprotocol list (at runtime String(1) is one, as natively)
+    ctor(1);
+    // @ts-expect-error -- options go third
+    expect(() => ctor({ reconnect: false })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', name: 'TypeError' }));
+    expect(clients).toHaveLength(5);
   });
 });

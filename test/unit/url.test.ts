@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isLoopback, isProtocolToken, normalizeUrl, toProtocols, withParam } from '../../src/url.js';
+import { isLoopback, isProtocolToken, normalizeUrl, publicUrl, toProtocols, withParam } from '../../src/url.js';
+import { ResilientWebSocket } from '../../src/index.js';
+import { FakeSocket, FakeWebSocket } from '../support/fake-socket.js';
 import { failure } from '../support/failure.js';
 
 afterEach(() => {
@@ -35,13 +37,53 @@ describe('normalizeUrl', () => {
     expect(message).toContain('#part');
   });
 
+  // `u.hash` is '' for a bare '#', but browsers refuse it as a fragment all the same.
+  it('rejects an empty fragment', () => {
+    expect(failure('INVALID_URL', () => normalizeUrl('ws://example.com/p#'))).toContain('fragment');
+  });
+
+  // As the native constructor: the value goes through String(), then must be a URL.
   it.each([
-    ['a number', 42, 'number'],
-    ['null', null, 'object'],
-    ['undefined', undefined, 'undefined'],
-    ['an object', { href: 'wss://example.com' }, 'object'],
-  ])('rejects %s with INVALID_URL naming its type', (_label, input, type) => {
-    expect(failure('INVALID_URL', () => normalizeUrl(input))).toContain(type);
+    ['a number', 42, '"42"'],
+    ['null', null, '"null"'],
+    ['undefined', undefined, '"undefined"'],
+    ['an object without a URL string form', { href: 'wss://example.com' }, '"[object Object]"'],
+  ])('converts %s with String() and rejects what is no URL, quoting the string', (_label, input, quoted) => {
+    expect(failure('INVALID_URL', () => normalizeUrl(input))).toContain(quoted);
+  });
+
+  it('accepts an object whose String() is a URL', () => {
+    expect(normalizeUrl({ toString: () => 'https://example.com/x' })).toBe('wss://example.com/x');
+  });
+
+  it('rejects a Symbol (which String() would describe, not convert) with a TypeError', () => {
+    const message = failure('INVALID_URL', () => normalizeUrl(Symbol('wss://example.com')));
+    expect(message).toContain('symbol');
+  });
+
+  it.each(['ftp://user:hunter2@example.com/', 'not a url://user:hunter2@x', 'wss://user:hunter2@example.com/#frag'])(
+    'never quotes credentials in the message (%s)',
+    (input) => {
+      const message = failure('INVALID_URL', () => normalizeUrl(input));
+      expect(message).not.toContain('hunter2');
+      expect(message).not.toContain('user');
+    },
+  );
+
+  it('keeps credentials out of ws.url, while the native socket gets them', async () => {
+    FakeSocket.reset();
+    const ws = new ResilientWebSocket('wss://user:hunter2@example.com/ws', [], { WebSocket: FakeWebSocket });
+    expect(ws.url).toBe('wss://example.com/ws');
+    await vi.waitFor(() => FakeSocket.last);
+    expect(FakeSocket.last.url).toBe('wss://user:hunter2@example.com/ws');
+    expect(ws.url).toBe('wss://example.com/ws');
+    ws.close();
+  });
+
+  it('keeps credentials in the URL it returns (the native socket needs them), and publicUrl drops them', () => {
+    const url = normalizeUrl('wss://user:hunter2@example.com/ws');
+    expect(url).toBe('wss://user:hunter2@example.com/ws');
+    expect(publicUrl(url)).toBe('wss://example.com/ws');
   });
 
   it('rejects a relative URL where no page location exists', () => {
@@ -90,8 +132,14 @@ describe('toProtocols', () => {
     expect(failure('INVALID_OPTION', () => toProtocols(['a', 'b', 'a']))).toContain('"a"');
   });
 
-  it('rejects a value that is neither string nor array, naming its type', () => {
-    expect(failure('INVALID_OPTION', () => toProtocols(7))).toContain('number');
+  // As the native constructor: a value that is not a sequence is converted with String().
+  it('converts a number with String()', () => {
+    expect(toProtocols(7)).toEqual(['7']);
+  });
+
+  it('rejects a plain object (options given as the second argument) with a TypeError saying where options go', () => {
+    const message = failure('INVALID_OPTION', () => toProtocols({ reconnect: false }));
+    expect(message).toContain('pass [] or undefined for protocols first');
   });
 });
 
