@@ -67,9 +67,10 @@ export function toProtocols(value: unknown): string[] {
       'TypeError',
     );
   }
-  const list: unknown[] = value === undefined ? [] : Array.isArray(value) ? value : [String(value)];
+  const list: unknown[] = value === undefined ? [] : Array.isArray(value) ? value : [value];
   const seen = new Set<string>();
-  for (const p of list) {
+  // As the native constructor does, every entry goes through String() (a Symbol cannot).
+  for (const p of list.map((v) => (typeof v === 'symbol' ? v : String(v)))) {
     if (typeof p !== 'string' || !isProtocolToken(p) || seen.has(p)) {
       throw fail(
         'INVALID_OPTION',
@@ -80,5 +81,5 @@ export function toProtocols(value: unknown): string[] {
     }
     seen.add(p);
   }
-  return list as string[];
+  return list.map(String);
 }

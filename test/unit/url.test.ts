@@ -123,9 +123,14 @@ describe('toProtocols', () => {
     ['a comma', 'a,b'],
     ['a slash', 'chat/1'],
     ['non-ASCII', 'chät'],
-    ['a non-string in the array', ['ok', 5]],
+    ['a Symbol in the array', ['ok', Symbol('x')]],
+    ['an entry whose string form is not a token', ['ok', {}]],
   ])('rejects %s with INVALID_OPTION', (_label, input) => {
     failure('INVALID_OPTION', () => toProtocols(input));
+  });
+
+  it('converts every entry with String(), as the native constructor does', () => {
+    expect(toProtocols(['ok', 5])).toEqual(['ok', '5']);
   });
 
   it('rejects a duplicate, naming it', () => {
