@@ -687,7 +687,9 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     const lazy = this.#o.linger !== undefined;
     if (lazy && !this.#userClosed) {
       this.#linger.cancel();
-      if (this.#state === 'closed' && this.#subs.has(sub)) this.#start();
+      // `closing` here is the idle close (a user's close() sets #userClosed): demand is back, so
+      // connect again instead of ending up closed with a subscriber waiting.
+      if ((this.#state === 'closed' || this.#state === 'closing') && this.#subs.has(sub)) this.#start();
     }
     return () => {
       if (this.#subs.delete(sub) && lazy && !this.#subs.size && !this.#userClosed) {

@@ -279,7 +279,14 @@ const HOOKS = ['init', 'state', 'attempt', 'open', 'receive', 'send', 'ready', '
 /** @internal A plug-in is an object with at least one hook. */
 export const plugin = (path: string, v: unknown): Plugin => {
   if (typeof v !== 'object' || v === null || !HOOKS.some((h) => typeof (v as Record<string, unknown>)[h] === 'function')) {
-    bad(path, v, `a plug-in (an object of hooks, e.g. from a factory in resilient-ws/core)`);
+    const factory = { 'options.auth': 'tokenAuth', 'options.heartbeat': 'heartbeat', 'options.page': 'pageLife' }[path];
+    bad(
+      path,
+      v,
+      factory
+        ? `a plug-in: wrap the options in ${factory}({ … }) from resilient-ws/core, or import from resilient-ws, which takes v1 option objects`
+        : 'a plug-in (an object of hooks, e.g. from a factory in resilient-ws/core)',
+    );
   }
   return v as Plugin;
 };
