@@ -49,8 +49,10 @@ const isPlugin = (v: unknown): v is Plugin => {
 
 /** v1 option objects → plug-ins; the core checks everything else. */
 function toCore(options: unknown): CoreOptions<never, never> | undefined {
+  // No options (undefined or null, as the core takes them) still means every feature built in.
+  if (options == null) options = {};
   // Not an options object (an array included): the core names what is wrong with it.
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) return options as undefined;
+  if (typeof options !== 'object' || Array.isArray(options)) return options as undefined;
   // Also inside the groups: `reconnect: { maxReconnectionDelay }` is the same migration slip.
   const o = options as Record<string, unknown>;
   for (const [prefix, given] of [['', o], ['reconnect.', o.reconnect], ['queue.', o.queue], ['auth.', o.auth], ['heartbeat.', o.heartbeat]] as const) {

@@ -165,7 +165,9 @@ describe('a provider that only has a bad token (esm bundle)', () => {
     expect(desk.requests.map((r) => r.reason)).toEqual(['initial', ...Array<string>(connecting.length - 1).fill('rejected')]);
     expect((await t.events(c, 'error')).map((e: PageEvent) => (e.error as { code: string }).code)).toEqual(['AUTH_FAILED']);
     expect(await t.events(c, 'close')).toMatchObject(connecting.map((_, i) => ({ willReconnect: i < connecting.length - 1 })));
-    expect(await t.send(c, 'late')).toBe('threw CLOSED');
+    // As the native send() after close: no throw; the message is reported as dropped.
+    expect(await t.send(c, 'late')).toBe('dropped');
+    expect((await t.events(c, 'drop')).at(-1)).toMatchObject({ reason: 'closed' });
     await expectNoLeak(t, c, ['bad-token-x1']);
   });
 });

@@ -107,8 +107,8 @@ describe('offline', () => {
     expect(attempts).toEqual([]);
     expect(upgrades).toEqual([]);
     expect(reopenedOnServer.openedAt - back).toBeLessThan(1000);
-    // A fresh backoff: the attempt after coming online is a first attempt.
-    expect((await t.events(c, 'connecting')).at(-1)).toMatchObject({ attempt: 0 });
+    // Coming online shortens the wait but keeps the retry budget: the attempt counts on.
+    expect((await t.events(c, 'connecting')).at(-1)).toMatchObject({ attempt: 1 });
   }
 
   it('drop while offline: waits without attempts (delay null) and reconnects within 1 s of coming online (UMD)', async () => {
@@ -124,6 +124,10 @@ describe('offline', () => {
     const c = await t.create(s.url, { options: { heartbeat: HEARTBEAT, reconnect: { minDelay: 2000, jitter: 'none' } } });
     await t.waitForEvent(c, 'open');
     await offlineWindow(t, s, c, true);
-    expect(await t.events(c, 'reconnecting')).toMatchObject([{ attempt: 1, delay: 2000, code: 1006 }]);
+    // The pending retry is cancelled, and said so: a UI stops its countdown.
+    expect(await t.events(c, 'reconnecting')).toMatchObject([
+      { attempt: 1, delay: 2000, code: 1006 },
+      { attempt: 1, delay: null, code: 1006 },
+    ]);
   });
 });

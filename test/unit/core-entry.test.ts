@@ -211,3 +211,25 @@ describe('what the core refuses', () => {
     expect(() => core({ heartbeat: 25_000 as unknown as Plugin })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
   });
 });
+
+describe('the full entry builds the page plug-in in', () => {
+  // The native-API call shape: no protocols, no options (or `undefined`/`null` for them).
+  it.each([
+    ['no options', []],
+    ['undefined options', [undefined, undefined]],
+    ['null options', [[], null]],
+  ] as const)('with %s it follows the page: listeners attached, offline holds the retry', async (_label, rest) => {
+    const { ResilientWebSocket: Full } = await import('../../src/index.js');
+    vi.stubGlobal('WebSocket', FakeWebSocket);
+    const ws = new Full('ws://example.test/socket', ...(rest as unknown as []));
+    clients.push(ws as unknown as ResilientWebSocket<string, string>);
+    await settle();
+    expect(held()).toBe(6);
+    const waits: Array<number | null> = [];
+    ws.on('reconnecting', ({ delay }) => waits.push(delay));
+    page.offline();
+    FakeSocket.last.serverClose(1006);
+    expect(waits).toEqual([null]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
