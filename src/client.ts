@@ -516,7 +516,8 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     const st = this.#state;
     if (st === 'closing' || st === 'closed') return this.#refuse(data, 'closed');
     const q = this.#o.queue;
-    const ttl = options?.ttl ?? q.ttl;
+    // A plug-in that owns re-sending numbers every message: expiring one would leave a gap.
+    const ttl = this.#owned ? Infinity : (options?.ttl ?? q.ttl);
     const expires = ttl === Infinity ? Infinity : now() + ttl;
     const s = this.#socket;
     // The native socket may already be CLOSING (the server's close frame arrived before its close
@@ -1099,6 +1100,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
         if (this.#state === 'open' || this.#state === 'connecting') this.#lost(info, error);
       },
       changed: () => this.#changed(),
+      queued: () => this.#queue.length,
       wake: () => {
         const st = this.#state;
         if (st === 'reconnecting') {

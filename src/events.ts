@@ -79,6 +79,10 @@ export interface Snapshot {
   readonly online: boolean;
   /** The negotiated subprotocol of the current or last connection. */
   readonly protocol: string;
+  /** With `resilient-ws/tabs`: this tab owns the native socket (absent without it). */
+  readonly leader?: boolean;
+  /** With `resilient-ws/tabs`: tabs share one socket; `false` when this tab fell back to its own. */
+  readonly shared?: boolean;
 }
 
 /** The name of an event of {@link ClientEvents}. */

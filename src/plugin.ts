@@ -54,6 +54,10 @@ export interface PluginHost {
    * the wait is paused (a hold) or cut short (an attempt now); while open, `check()` runs.
    */
   wake(): void;
+  /** A field of the plug-in's `snapshot()` changed: the store publishes a new snapshot. */
+  changed(): void;
+  /** Messages waiting in the core's queue (not yet handed to the native socket). */
+  queued(): number;
 }
 
 /**
@@ -72,7 +76,7 @@ export interface Plugin {
   /**
    * The plug-in numbers, keeps and re-sends what it wraps (end-to-end delivery): the core then
    * never re-queues unsent bytes, never re-encodes a queued frame, and bounds its queue only
-   * by the plug-in's own limits.
+   * by the plug-in's own limits; `queue.ttl` and per-message `ttl` do not apply.
    */
   readonly ownsResend?: boolean;
   /** The native socket must deliver binary frames as `ArrayBuffer` (the plug-in parses them synchronously). */
@@ -116,4 +120,9 @@ export interface Plugin {
   hold?(): boolean;
   /** Something changed while open (the page resumed, the network changed): probe the link. */
   check?(): void;
+  /**
+   * Fields the plug-in adds to the snapshot (primitives, so an unchanged field compares equal),
+   * read by every `getSnapshot()`; call `host.changed()` when one changes. Used by `resilient-ws/tabs`.
+   */
+  snapshot?(): Readonly<Record<string, string | number | boolean | null>>;
 }
