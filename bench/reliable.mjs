@@ -1,17 +1,30 @@
-// Server benchmark for end-to-end delivery (not part of npm test). Needs `npm run build` first.
-//   node --expose-gc bench/reliable.mjs [messages=50000] [sessions=2000]
-// 1. Throughput of ws.send() client → server with the reliable plug-in against without it,
-//    alternating rounds in the same run (median of each).
+// End-to-end delivery benchmark (`npm run bench:reliable`; builds dist/ first when it is missing).
+//   node --expose-gc bench/reliable.mjs [messages=50000] [sessions=5000]
+// 1. Throughput client → server of ws.send() with the reliable plug-in and the companion against
+//    plain resilient-ws on a plain ws server, alternating rounds in the same run (median of each);
+//    the same server → client (rel.send(sessionId) against socket.send()).
 // 2. Envelope bytes per message: bytes that crossed a TCP counter, plug-in minus plain, per message.
-// 3. Server heap per idle session (connected once, then disconnected, kept within the TTL).
+// 3. Server heap per idle session: sessions connected once, then disconnected and kept within the
+//    TTL; the heap after gc at 500 sessions and at 500 + n, divided by n.
+// Prints the figures and writes them into bench/RESULTS.md between the bench:reliable markers.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { ResilientWebSocket } from '../dist/resilient-ws.mjs';
-import { reliable } from '../dist/reliable.mjs';
-import { attach } from '../dist/server.mjs';
+
+const root = new URL('..', import.meta.url);
+if (!existsSync(new URL('dist/reliable.mjs', root)) || !existsSync(new URL('dist/server.mjs', root))) {
+  const r = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('npm run build failed; the benchmark needs dist/');
+}
+const { ResilientWebSocket } = await import('../dist/resilient-ws.mjs');
+const { reliable } = await import('../dist/reliable.mjs');
+const { attach } = await import('../dist/server.mjs');
 
 const N = Number(process.argv[2] ?? 50_000);
-const SESSIONS = Number(process.argv[3] ?? 2000);
+const SESSIONS = Number(process.argv[3] ?? 5000);
+const WARM_SESSIONS = 500;
 const ROUNDS = 3;
 const payload = 'x'.repeat(64);
 
@@ -35,7 +48,7 @@ async function counter(target) {
   return { stats, port: server.address().port, close: () => new Promise((r) => server.close(r)) };
 }
 
-async function round(withPlugin) {
+async function round(withPlugin, down) {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   const port = await listen(wss);
   let got = 0;
@@ -43,8 +56,9 @@ async function round(withPlugin) {
   const all = new Promise((r) => (done = r));
   const count = () => ++got === N && done();
   let rel;
+  let socket;
   if (withPlugin) rel = attach(wss, { onMessage: count });
-  else wss.on('connection', (s) => s.on('message', count));
+  else wss.on('connection', (s) => ((socket = s), s.on('message', count)));
   const proxy = await counter(port);
   const plugin = withPlugin ? reliable({ storageKey: false }) : undefined;
   const ws = new ResilientWebSocket(`ws://127.0.0.1:${proxy.port}`, [], {
@@ -54,11 +68,24 @@ async function round(withPlugin) {
     queue: { maxMessages: Infinity, maxBytes: Infinity },
   });
   await new Promise((r) => ws.on('open', r));
-  if (plugin) await plugin.sendReliable('warm-up'); // the welcome came: send() is numbered from here
+  if (plugin) await plugin.sendReliable('warm-up'); // the welcome came: the session exists
+  let received = 0;
+  let doneDown;
+  const allDown = new Promise((r) => (doneDown = r));
+  ws.on('message', () => ++received === N && doneDown());
   const before = proxy.stats.up;
   const t0 = performance.now();
-  for (let i = 0; i < N - (plugin ? 1 : 0); i++) ws.send(payload);
-  await all;
+  if (down) {
+    const id = rel ? [...wss.clients].map((c) => rel.sessionOf(c)?.id).find(Boolean) : undefined;
+    for (let i = 0; i < N; i++) {
+      if (rel) void rel.send(id, payload);
+      else socket.send(payload);
+    }
+    await allDown;
+  } else {
+    for (let i = 0; i < N - (plugin ? 1 : 0); i++) ws.send(payload);
+    await all;
+  }
   const ms = performance.now() - t0;
   const bytes = proxy.stats.up - before;
   ws.close();
@@ -76,41 +103,64 @@ async function idleSessions() {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   const port = await listen(wss);
   const rel = attach(wss, { sessionTtlMs: 600_000 });
-  gc();
-  const heap0 = process.memoryUsage().heapUsed;
-  for (let i = 0; i < SESSIONS; i += 100) {
-    await Promise.all(
-      Array.from({ length: Math.min(100, SESSIONS - i) }, async () => {
-        const c = new WebSocket(`ws://127.0.0.1:${port}`, ['rws.v1']);
-        await new Promise((r) => c.once('open', r));
-        c.send('\x01{}');
-        await new Promise((r) => c.once('message', r));
-        c.close();
-        await new Promise((r) => c.once('close', r));
-      }),
-    );
-  }
-  await new Promise((r) => setTimeout(r, 50));
-  gc();
-  const perSession = (process.memoryUsage().heapUsed - heap0) / SESSIONS;
+  const open = async (n) => {
+    for (let i = 0; i < n; i += 100) {
+      await Promise.all(
+        Array.from({ length: Math.min(100, n - i) }, async () => {
+          const c = new WebSocket(`ws://127.0.0.1:${port}`, ['rws.v1']);
+          await new Promise((r) => c.once('open', r));
+          c.send('\x01{}');
+          await new Promise((r) => c.once('message', r));
+          c.close();
+          await new Promise((r) => c.once('close', r));
+        }),
+      );
+    }
+  };
+  // Closed sockets, timers and the first sessions' one-off costs (maps growing, code) settle first.
+  const heap = async () => {
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      gc();
+    }
+    return process.memoryUsage().heapUsed;
+  };
+  await open(WARM_SESSIONS);
+  const h1 = await heap();
+  await open(SESSIONS);
+  const h2 = await heap();
   await rel.close();
   await new Promise((r) => wss.close(r));
-  return perSession;
+  return { perSession: (h2 - h1) / SESSIONS };
 }
 
-const plain = [];
-const rws = [];
+const runs = { up: [[], []], down: [[], []] };
 for (let i = 0; i < ROUNDS; i++) {
-  plain.push(await round(false));
-  rws.push(await round(true));
+  for (const dir of ['up', 'down']) {
+    runs[dir][0].push(await round(false, dir === 'down'));
+    runs[dir][1].push(await round(true, dir === 'down'));
+  }
 }
-const p = median(plain.map((r) => r.rate));
-const q = median(rws.map((r) => r.rate));
-const envelope = (median(rws.map((r) => r.bytes)) - median(plain.map((r) => r.bytes))) / N;
+const rate = (xs) => median(xs.map((r) => r.rate));
+const up = [rate(runs.up[0]), rate(runs.up[1])];
+const down = [rate(runs.down[0]), rate(runs.down[1])];
+const envelope = (median(runs.up[1].map((r) => r.bytes)) - median(runs.up[0].map((r) => r.bytes))) / N;
 const idle = await idleSessions();
-console.log(`messages: ${N} × ${payload.length} B, ${ROUNDS} rounds each, alternating`);
-console.log(`plain send:     ${Math.round(p)} msg/s`);
-console.log(`reliable send:  ${Math.round(q)} msg/s  (×${(q / p).toFixed(2)} of plain; target ≥ 0.8)`);
-console.log(`envelope + acks: ${envelope.toFixed(2)} bytes per message on the wire`);
-console.log(`server heap per idle session: ${Math.round(idle)} B${globalThis.gc ? '' : ' (run with --expose-gc for a steadier figure)'}`);
+const lines = [
+  `messages: ${N} × ${payload.length} B, ${ROUNDS} rounds each, alternating plain and reliable; Node ${process.version}, ws on 127.0.0.1 through a counting TCP proxy`,
+  `client → server: plain ${Math.round(up[0])} msg/s, reliable ${Math.round(up[1])} msg/s (×${(up[1] / up[0]).toFixed(2)} of plain; target ≥ 0.8)`,
+  `server → client: plain ${Math.round(down[0])} msg/s, reliable ${Math.round(down[1])} msg/s (×${(down[1] / down[0]).toFixed(2)} of plain)`,
+  `envelope + acks, client → server: ${envelope.toFixed(2)} bytes per message`,
+  `server heap per idle session: ${Math.round(idle.perSession)} B (${SESSIONS} sessions after ${WARM_SESSIONS}${globalThis.gc ? ', gc before each reading' : '; run with --expose-gc for a steady figure'})`,
+];
+for (const l of lines) console.log(l);
+
+const file = new URL('bench/RESULTS.md', root);
+const start = '<!-- bench:reliable -->';
+const end = '<!-- /bench:reliable -->';
+const block = `${start}\n## End-to-end delivery (\`npm run bench:reliable\`, ${new Date().toISOString().slice(0, 10)})\n\n${lines.map((l) => `- ${l}`).join('\n')}\n${end}`;
+const old = existsSync(file) ? await readFile(file, 'utf8') : '';
+const at = old.indexOf(start);
+const next = at < 0 ? `${old.trimEnd()}\n\n${block}\n` : old.slice(0, at) + block + old.slice(old.indexOf(end) + end.length);
+await writeFile(file, next);
 process.exit(0);

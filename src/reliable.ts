@@ -1,116 +1,135 @@
 import type { IncomingData, WireData } from './codec.js';
-import { fail } from './errors.js';
+import type { ErrorCode, ResilientWebSocketError } from './errors.js';
 import type { Plugin, PluginHost } from './plugin.js';
 
-/** Options of {@link reliable}. */
+/**
+ * Options of {@link reliable}.
+ *
+ * @example
+ * ```ts
+ * reliable({ storageKey: 'chat.session', ackDelayMs: 50, maxBytes: 4 << 20 });
+ * ```
+ */
 export interface ReliableOptions {
   /**
    * The `sessionStorage` key the session is saved under on `pagehide` and when the page is
-   * hidden, so a reload resumes it; `false` saves nothing. Default `'rws.session'`.
+   * hidden, so a reload resumes it; `false` saves nothing.
+   * @default 'rws.session'
    */
   storageKey?: string | false;
-  /** An inbound message is acknowledged within this many ms (coalesced). Default 20. */
+  /**
+   * An inbound message is acknowledged within this many ms (coalesced; at once after 64).
+   * @default 20
+   */
   ackDelayMs?: number;
-  /** Unacknowledged bytes before `sendReliable()` rejects with `QUEUE_FULL`. Default 32 MiB. */
+  /**
+   * Unacknowledged bytes (UTF-16 units for text) above which `sendReliable()` rejects with
+   * `QUEUE_FULL`. `send()` never drops a numbered message: pace it with `await ws.writable()`.
+   * @default 33554432 (32 MiB)
+   */
   maxBytes?: number;
-  /** The server could not resume the session (`reason`), or a topic's history ran out (`topic`). */
-  onReset?: (info: ResetInfo) => void;
-}
-
-/** What {@link ReliableOptions.onReset} gets. */
-export interface ResetInfo {
-  /** `'unknown'` (expired, evicted, forged), `'epoch'` (server storage is new), `'mismatch'`, `'trimmed'`. */
-  readonly reason: string;
-  /** The topic whose history was lost; absent for a session reset. */
-  readonly topic?: string;
-  /** Unacknowledged messages rejected (session reset only). */
-  readonly lost: number;
 }
 
 /** The plug-in, with the calls the application makes. */
 export interface Reliable extends Plugin {
   /**
-   * Sends `data` like `ws.send()`, and resolves once the server acknowledged it; rejects with
+   * Sends `data` like `ws.send()`, and resolves once the server acknowledged it. Rejects with
    * `SESSION_RESET` when the session was reset before that, `QUEUE_FULL` over `maxBytes`,
-   * `PROTOCOL_MISMATCH` when the server does not speak `rws.v1`, `CLOSED` when the client dropped it.
+   * `PROTOCOL_MISMATCH` when the server does not speak `rws.v1`, `CLOSED` when the client dropped
+   * it, or the `send()` error (`INVALID_DATA`).
+   *
+   * @example
+   * ```ts
+   * await rel.sendReliable(JSON.stringify({ text: 'hi' }));
+   * showTick();
+   * ```
    */
   sendReliable(data: unknown): Promise<void>;
-  /** Messages sent and not acknowledged yet. */
+  /**
+   * Messages numbered and not acknowledged yet.
+   *
+   * @example
+   * ```ts
+   * window.onbeforeunload = () => (rel.unacked ? 'Messages are still being sent' : undefined);
+   * ```
+   */
   readonly unacked: number;
 }
 
-/** The subprotocol the plug-in offers next to the application's. */
+/**
+ * The subprotocol the plug-in offers next to the application's (`rws.v1.<app>` for each app
+ * protocol, then `rws.v1`).
+ *
+ * @example
+ * ```ts
+ * ws.protocol; // 'chat', while the native socket negotiated 'rws.v1.chat'
+ * ```
+ */
 export const PROTOCOL = 'rws.v1';
 
-interface Out {
-  s: number;
-  w: WireData;
-  b: number;
-  r?: [() => void, (e: Error) => void] | undefined;
-}
-type Saved = { s: string; e: string; r: number; n: number; t: Record<string, [string, number]>; u: Array<string | [number, string]> };
+/** The length of a frame the plug-in made: a string, a `Uint8Array` or a `Blob`. */
+const size = (w: WireData): number => (w as string).length ?? (w as Blob).size;
 
-const size = (w: WireData): number =>
-  typeof w === 'string' ? w.length : 'size' in w && typeof w.size === 'number' ? w.size : (w as ArrayBufferLike).byteLength;
-
-/** An envelope header in front of `w`: text stays text (base-36 digits), bytes stay bytes (varints). */
-function wrap(kind: number, seq: number, w: WireData): WireData {
-  if (typeof w === 'string') return String.fromCharCode(kind) + (kind === 6 ? '' : seq.toString(36) + ':') + w;
-  const h = [kind];
-  for (let n = seq; kind !== 6; n = Math.floor(n / 128)) {
-    if (n < 128) {
-      h.push(n);
-      break;
-    }
-    h.push((n % 128) | 128);
-  }
-  const head = new Uint8Array(h);
-  if (typeof Blob !== 'undefined' && w instanceof Blob) return new Blob([head, w]);
-  const body = ArrayBuffer.isView(w) ? new Uint8Array(w.buffer, w.byteOffset, w.byteLength) : new Uint8Array(w as ArrayBufferLike);
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head);
-  out.set(body, head.length);
-  return out;
+/** `head` (ASCII) in front of `w`: text stays text, bytes stay bytes. */
+function wrap(head: string, w: WireData): WireData {
+  if (typeof w == 'string') return head + w;
+  if (w instanceof Blob) return new Blob([head, w]);
+  // An ArrayBuffer has no `buffer`, and then no offset: the whole buffer.
+  const v = w as Uint8Array;
+  const u = new Uint8Array(head.length + v.byteLength);
+  u.set(new Uint8Array(v.buffer ?? v, v.byteOffset, v.byteLength), head.length);
+  for (let i = 0; i < head.length; i++) u[i] = head.charCodeAt(i);
+  return u;
 }
 
-const b64 = (u: Uint8Array): string => btoa(String.fromCharCode(...u));
+/**
+ * A `ResilientWebSocketError` without the class: the brand and the `code` are what
+ * `isResilientWebSocketError()` and `instanceof` read, and the class would double the bundle.
+ */
+const oops = (code: ErrorCode, m: string): ResilientWebSocketError =>
+  Object.assign(new Error(m), { name: 'ResilientWebSocketError', code, [Symbol.for('resilient-ws.error')]: true });
 
 /**
  * End-to-end delivery (SPEC §12) against the server companion `resilient-ws/server`: every
  * message is numbered, kept until the server acknowledges it, re-sent after a reconnect and
  * delivered once, in order, in both directions, also across a page reload. It speaks only when
- * the server picks `rws.v1`; otherwise the wire stays plain WebSocket.
+ * the server picks `rws.v1`; otherwise the wire stays plain WebSocket. A session the server
+ * cannot resume ends in a `reset` event.
  *
  * @example
  * ```ts
  * import { ResilientWebSocket } from 'resilient-ws';
  * import { reliable } from 'resilient-ws/reliable';
  *
- * const rel = reliable({ onReset: () => resync() });
- * const ws = new ResilientWebSocket(url, [], { plugins: [rel], binaryType: 'arraybuffer' });
+ * const rel = reliable();
+ * const ws = new ResilientWebSocket(url, ['chat'], { plugins: [rel] });
+ * ws.on('reset', ({ topic }) => resync(topic));
  * await rel.sendReliable(JSON.stringify({ text: 'hi' })); // the server has it
  * ```
  */
 export function reliable(options: ReliableOptions = {}): Reliable {
-  const key = options.storageKey ?? 'rws.session';
-  const ackDelay = options.ackDelayMs ?? 20;
-  const maxBytes = options.maxBytes ?? 32 << 20;
+  const { storageKey: key = 'rws.session', ackDelayMs = 20, maxBytes = 32 << 20 } = options;
   let host: PluginHost;
-  /** 0 unknown, 1 rws.v1 seen, 2 plain server. */
+  /** 0 unknown, 1 rws.v1, 2 a plain server. */
   let mode = 0;
   let live = false;
-  let token: string | undefined;
+  let token = '';
   let epoch = '';
   let received = 0;
   let ackSent = 0;
   let next = 1;
+  /** The frames numbered and not acknowledged, `out[0]` numbered `first`. */
+  let out: WireData[] = [];
+  let first = 1;
   let bytes = 0;
-  let out: Out[] = [];
+  /** The promises of `sendReliable()`, by number, in order. */
+  const waiting = new Map<number, [() => void, (e: Error) => void]>();
   let topics: Record<string, [string, number]> = {};
-  let taking: Out['r'];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let early: Array<() => void> = [];
   let hooked = false;
+  /** `sendReliable()` before the first open waits to learn whether the server speaks rws.v1. */
+  let learnt!: () => void;
+  const known = new Promise<void>((r) => (learnt = r));
 
   const ack = (): void => {
     clearTimeout(timer);
@@ -118,200 +137,141 @@ export function reliable(options: ReliableOptions = {}): Reliable {
     if (live && received > ackSent) host.control('\x05' + (ackSent = received).toString(36));
   };
   const acked = (n: number): void => {
-    // One splice per (coalesced) ack: shift() per message is quadratic on a long backlog.
-    let k = 0;
-    for (; out[k] && out[k]!.s <= n; k++) {
-      bytes -= out[k]!.b;
-      out[k]!.r?.[0]();
+    // One splice per (coalesced) ack: a shift() per message is quadratic on a long backlog.
+    for (const f of out.splice(0, n - first + 1)) bytes -= size(f);
+    first = Math.max(first, n + 1);
+    for (const [s, r] of waiting) {
+      if (s > n) break;
+      waiting.delete(s);
+      r[0]();
     }
-    if (k) out.splice(0, k);
   };
   const save = (): void => {
-    if (key === false || !token) return;
     try {
-      // A Blob cannot be read synchronously: with one unacknowledged, the session is not saved.
-      if (out.some((o) => typeof o.w !== 'string' && !(o.w instanceof Uint8Array))) return;
-      const u = out.map((o) => (typeof o.w === 'string' ? o.w : [o.s, b64(o.w as Uint8Array)]));
-      sessionStorage.setItem(key, JSON.stringify({ s: token, e: epoch, r: received, n: next, t: topics, u }));
+      // A Blob cannot be read synchronously (it has no reduce): with one unacknowledged, nothing is saved.
+      const u = out.map((f) => (typeof f == 'string' ? f : [btoa((f as Uint8Array).reduce((s, c) => s + String.fromCharCode(c), ''))]));
+      if (key && token) sessionStorage.setItem(key, JSON.stringify({ s: token, e: epoch, r: received, n: next, t: topics, u }));
     } catch {
       // Storage full or forbidden: the session is just not resumable after a reload.
     }
   };
-  const onHide = (): void => {
-    if (document.visibilityState !== 'visible') save();
-  };
-  const listen = (on: boolean): void => {
-    if (typeof window === 'undefined' || hooked === on) return;
-    hooked = on;
-    const m = on ? 'addEventListener' : 'removeEventListener';
-    window[m]('pagehide', save);
-    document[m]('visibilitychange', onHide);
-  };
-  const restore = (): void => {
-    try {
-      const v = key === false ? null : sessionStorage.getItem(key);
-      if (!v) return;
-      sessionStorage.removeItem(key as string);
-      const d = JSON.parse(v) as Saved;
-      ({ s: token, e: epoch, r: received, n: next, t: topics } = d);
-      ackSent = received;
-      mode = 1;
-      let s = next - d.u.length;
-      for (const u of d.u) {
-        const w: WireData = typeof u === 'string' ? u : Uint8Array.from(atob(u[1]), (c) => c.charCodeAt(0));
-        out.push({ s: s++, w, b: size(w) });
-        bytes += size(w);
-      }
-    } catch {
-      // No storage (Node, a sandboxed frame) or a corrupt entry: start fresh.
-    }
-  };
-
-  const welcome = (w: { s: string; e: string; r: number; x?: string }): void => {
-    if (w.x) {
-      const lost = out.length;
-      const err = fail('SESSION_RESET', `the server could not resume the session (${w.x}); ${lost} unacknowledged message(s) rejected`);
-      for (const o of out) o.r?.[1](err);
-      out = [];
-      bytes = 0;
-      received = ackSent = 0;
-      topics = {};
-      // Everything numbered below `next` is from the old session; the server drops it.
-      host.control('\x01' + JSON.stringify({ b: next }));
-      host.emit('error', { error: err });
-      options.onReset?.({ reason: w.x, lost });
-    } else acked(w.r);
-    token = w.s;
-    epoch = w.e;
-  };
-
-  const varint = (u: Uint8Array, i: number): [number, number] => {
-    let n = 0;
-    for (let m = 1; ; m *= 128) {
-      const b = u[i++] ?? 0;
-      n += (b & 127) * m;
-      if (b < 128) return [n, i];
-    }
-  };
+  const onHide = (): void => void (document.visibilityState == 'hidden' && save());
 
   const plugin: Reliable = {
+    ownsResend: true,
+    binaryType: 'arraybuffer',
     init(h) {
       host = h;
-      restore();
+      try {
+        const d = JSON.parse((key && sessionStorage.getItem(key)) || '') as { s: string; e: string; r: number; n: number; t: typeof topics; u: Array<string | [string]> };
+        sessionStorage.removeItem(key as string);
+        ({ s: token, e: epoch, r: received, n: next, t: topics } = d);
+        out = d.u.map((f) => (typeof f == 'string' ? f : Uint8Array.from(atob(f[0]), (c) => c.charCodeAt(0))));
+        first = next - out.length;
+        bytes = out.reduce((n, f) => n + size(f), 0);
+        mode = 1;
+      } catch {
+        // No storage (Node, a sandboxed frame), no entry (also with `storageKey: false`), or a corrupt one: start fresh.
+      }
     },
     state(to) {
-      if (to !== 'open') {
+      if (to != 'open') {
         live = false;
         clearTimeout(timer);
+        timer = undefined;
       }
-      listen(to !== 'closed');
+      if (typeof window != 'undefined' && hooked != (hooked = to != 'closed')) {
+        const m = hooked ? 'addEventListener' : 'removeEventListener';
+        window[m]('pagehide', save);
+        document[m]('visibilitychange', onHide);
+      }
     },
     attempt(plan) {
-      if (!plan.protocols.includes(PROTOCOL)) plan.protocols.push(PROTOCOL);
+      plan.protocols.push(...plan.protocols.map((p) => `${PROTOCOL}.${p}`), PROTOCOL);
     },
     open(protocol) {
-      live = protocol === PROTOCOL;
-      if (!live) {
-        if (!token) {
-          mode = 2;
-          for (const f of early) f();
-          early = [];
-        }
-        return;
-      }
-      mode = 1;
-      ackSent = received;
-      host.control('\x01' + JSON.stringify(token ? { s: token, e: epoch, r: received, t: topics } : {}));
-      // Pipelined: the server drops what it already has, and all of it after a reset.
-      for (const o of out) host.control(o.w);
-      for (const f of early) f();
-      early = [];
+      live = protocol == PROTOCOL || protocol.startsWith(PROTOCOL + '.');
+      if (live) {
+        mode = 1;
+        ackSent = received;
+        host.control('\x01' + JSON.stringify(token ? { s: token, e: epoch, r: received, t: topics } : {}));
+        // Pipelined: the server drops what it already has, and all of it after a reset.
+        for (const f of out) host.control(f);
+      } else if (!token) mode = 2;
+      learnt();
+      if (live) return protocol.slice(7);
     },
-    send(w: WireData, volatile?: boolean): WireData {
-      if (mode !== 1) return w;
-      if (volatile) return wrap(6, 0, w);
-      const o: Out = { s: next++, w: wrap(3, next - 1, w), b: 0, r: taking };
-      o.b = size(o.w);
-      taking = undefined;
-      out.push(o);
-      bytes += o.b;
-      return o.w;
+    send(w, volatile) {
+      // Numbers go only to frames that will be sent: after close(), send() drops the message.
+      if (mode != 1 || /^clos/.test(host.state)) return w;
+      if (volatile) return wrap('\x06', w);
+      const f = wrap(`\x03${(next++).toString(36)}:`, w);
+      out.push(f);
+      bytes += size(f);
+      return f;
     },
     receive(raw: IncomingData): IncomingData | null | void {
       if (!live) return;
-      const text = typeof raw === 'string';
-      const u = text ? undefined : raw instanceof ArrayBuffer ? new Uint8Array(raw) : undefined;
-      const k = text ? raw.charCodeAt(0) : u?.[0];
-      if (k === undefined || k < 1 || k > 8) return;
-      if (k === 6) return text ? raw.slice(1) : (raw as ArrayBuffer).slice(1);
-      let seq: number;
-      let i: number;
-      let topic: string | undefined;
-      let a: number | undefined;
-      if (text) {
-        if (k === 2 || k === 8) {
-          const v = JSON.parse(raw.slice(1)) as { s: string; e: string; r: number; x?: string; t: string; o: number };
-          if (k === 2) welcome(v);
-          else {
-            topics[v.t] = [v.e, v.o];
-            if (v.x) options.onReset?.({ reason: v.x, topic: v.t, lost: 0 });
-          }
-          return null;
-        }
-        if (k === 5) {
-          acked(parseInt(raw.slice(1), 36));
-          return null;
-        }
-        i = raw.indexOf(':');
-        const f = raw.slice(1, i).split(',');
-        seq = parseInt(f[0]!, 36);
-        if (k === 7) topic = f[1];
-        else if (f[1]) a = parseInt(f[1], 36);
-        i++;
-      } else {
-        [seq, i] = varint(u!, 1);
-        if (k === 4) [a, i] = varint(u!, i);
-        if (k === 7) {
-          let n: number;
-          [n, i] = varint(u!, i);
-          topic = String.fromCharCode(...u!.subarray(i, (i += n)));
-        }
+      const u = typeof raw == 'string' ? 0 : new Uint8Array(raw as ArrayBuffer);
+      const s = raw as string;
+      const k = u ? u[0]! : s.charCodeAt(0);
+      if (!(k > 0 && k < 9)) return;
+      if (k == 6) return s.slice(1);
+      if (k == 5) {
+        acked(parseInt(s.slice(1), 36));
+        return null;
       }
-      const body = text ? raw.slice(i) : (raw as ArrayBuffer).slice(i);
-      if (topic !== undefined) {
-        const t = topics[topic];
-        if (t && seq <= t[1]) return null;
-        topics[topic] = [t ? t[0] : epoch, seq];
+      if (k == 2 || k == 8) {
+        const v = JSON.parse(s.slice(1)) as { s: string; e: string; r: number; x?: string; t: string; o: number };
+        if (k == 8) topics[v.t] = [v.e, v.o];
+        else if (v.x) {
+          const lost = out.length;
+          const e = oops('SESSION_RESET', `session reset (${v.x})`);
+          for (const [, r] of waiting) r[1](e);
+          waiting.clear();
+          out = [];
+          first = next;
+          bytes = received = ackSent = 0;
+          topics = {};
+          // Everything numbered below `next` is from the old session; the server drops it.
+          host.control(`\x01{"b":${next}}`);
+          host.emit('reset', { reason: v.x, topic: undefined, lost });
+        } else acked(v.r);
+        if (k == 2) [token, epoch] = [v.s, v.e];
+        else if (v.x) host.emit('reset', { reason: v.x, topic: v.t, lost: 0 });
+        return null;
+      }
+      // `seq:` or `offset,topic:` then the payload, the same for text and binary frames.
+      const i = u ? u.indexOf(58) : s.indexOf(':');
+      const [a, t] = (u ? String.fromCharCode(...u.subarray(1, i)) : s.slice(1, i)).split(',');
+      const n = parseInt(a!, 36);
+      if (!(n >= 0)) return;
+      const body = s.slice(i + 1);
+      if (k == 7) {
+        const p = topics[t!];
+        if (p && n <= p[1]) return null;
+        topics[t!] = [p ? p[0] : epoch, n];
         return body;
       }
-      if (a !== undefined) acked(a);
-      if (seq <= received) return null;
-      if (seq !== received + 1) {
+      if (n <= received) return null;
+      if (n > received + 1) {
         host.lost({ code: 4491, reason: 'rws: sequence gap', wasClean: false });
         return null;
       }
-      received = seq;
-      if (received - ackSent >= 64) ack();
-      else timer ??= setTimeout(ack, ackDelay);
+      received = n;
+      if (n - ackSent >= 64) ack();
+      else timer ??= setTimeout(ack, ackDelayMs);
       return body;
     },
-    sendReliable(data) {
-      return new Promise<void>((resolve, reject) => {
-        const go = (): void => {
-          if (mode === 2) return reject(fail('PROTOCOL_MISMATCH', `the server did not pick ${PROTOCOL}: no acknowledgements`));
-          if (bytes > maxBytes) return reject(fail('QUEUE_FULL', `more than ${maxBytes} unacknowledged bytes`));
-          taking = [resolve, reject];
-          try {
-            const r = host.send(data);
-            if (taking) reject(fail('CLOSED', `the message was ${r}, not numbered`));
-          } catch (err) {
-            reject(err as Error);
-          }
-          taking = undefined;
-        };
-        if (mode === 0) early.push(go);
-        else go();
-      });
+    async sendReliable(data) {
+      if (!mode) await known;
+      if (mode > 1) throw oops('PROTOCOL_MISMATCH', 'no rws.v1 server');
+      if (bytes > maxBytes) throw oops('QUEUE_FULL', `over ${maxBytes} bytes unacknowledged`);
+      const n = next;
+      host.send(data);
+      // Not numbered: dropped (after close()), or the core refused it.
+      if (n == next) throw oops('CLOSED', 'message dropped');
+      return new Promise<void>((resolve, reject) => waiting.set(n, [resolve, reject]));
     },
     get unacked() {
       return out.length;

@@ -134,6 +134,9 @@ const READ_BATCH = 256;
 const HIGH_WATER_BYTES = 1 << 20;
 const MAX_HELLO_BYTES = 64 * 1024;
 
+/** `rws.v1`, or `rws.v1.<app protocol>`. */
+const isOurs = (protocol: string): boolean => protocol === PROTOCOL || protocol.startsWith(`${PROTOCOL}.`);
+
 const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 const toBytes = (data: SendData): { data: Uint8Array; binary: boolean } => {
@@ -234,7 +237,6 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
   /** Live connections by session id, and by topic. */
   const live = new Map<string, Conn>();
   const byTopic = new Map<string, Set<Conn>>();
-  const appProtocol = new WeakMap<IncomingMessage, string>();
   let closed = false;
 
   // A fresh handle each time: caching them would keep one object per session ever seen.
@@ -260,6 +262,8 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
     acked = 0;
     readonly topics = new Map<string, number>();
     #inbox: Array<[Buffer, boolean]> = [];
+    /** This connection's session handle, made once (a fresh one per message cost four closures each). */
+    #handle: Session | undefined;
     #busy = false;
     #pumping = false;
     #again = false;
@@ -282,26 +286,34 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
 
     frame(data: Buffer, binary: boolean): void {
       if (this.#dead) return;
-      this.#inbox.push([data, binary]);
-      if (!this.#busy) void this.#drain();
+      // The common case, a message handled synchronously, touches neither the inbox nor a promise.
+      if (this.#busy) return void this.#inbox.push([data, binary]);
+      this.#run(data, binary);
     }
 
-    async #drain(): Promise<void> {
-      this.#busy = true;
+    #run(data: Buffer, binary: boolean): void {
+      let pending: Promise<void> | void;
       try {
-        while (this.#inbox.length > 0 && !this.#dead) {
-          const [data, binary] = this.#inbox.shift()!;
-          const pending = this.#handle(data, binary);
-          if (pending) await pending;
-        }
+        pending = this.#frame(data, binary);
       } catch (err) {
-        this.#engineFailed(err);
-      } finally {
-        this.#busy = false;
+        return this.#engineFailed(err);
       }
+      if (!pending) return;
+      this.#busy = true;
+      pending.then(
+        () => {
+          this.#busy = false;
+          // Frames that came while this one was pending, in order, until one is pending again.
+          while (!this.#busy && !this.#dead && this.#inbox.length > 0) {
+            const [d, b] = this.#inbox.shift()!;
+            this.#run(d, b);
+          }
+        },
+        (err: unknown) => this.#engineFailed(err),
+      );
     }
 
-    #handle(buf: Buffer, binary: boolean): Promise<void> | void {
+    #frame(buf: Buffer, binary: boolean): Promise<void> | void {
       const f = decode(buf, binary);
       if (this.id === undefined) {
         if (f.k !== 'hello') return this.kill(CloseCode.NoHello, 'rws: expected hello');
@@ -355,7 +367,7 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
       }
       if (!options.onMessage) return;
       try {
-        const r = options.onMessage(payload, { session: handle(this.id!), seq, binary });
+        const r = options.onMessage(payload, { session: (this.#handle ??= handle(this.id!)), seq, binary });
         if (r && typeof r.then === 'function') return r.then(undefined, report);
       } catch (err) {
         report(err);
@@ -403,8 +415,6 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
       live.get(id)?.kill(CloseCode.TakenOver, 'rws: session resumed elsewhere');
       live.set(id, this);
       const welcome: Record<string, unknown> = { s: token, e: epoch, r: this.received };
-      const p = appProtocol.get(this.req);
-      if (p) welcome.p = p;
       if (reset) {
         welcome.x = reset;
         this.#pending = true;
@@ -478,12 +488,6 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
       }
     }
 
-    #piggyback(): number | undefined {
-      if (this.stored <= this.ackSent) return undefined;
-      this.ackSent = this.stored;
-      return this.stored;
-    }
-
     /** Writes the session's log after `sentSeq`, pausing above the high-water mark. */
     pump(): void {
       if (this.#dead || this.id === undefined) return;
@@ -504,7 +508,7 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
           for (const e of batch) {
             if (e.seq <= this.sentSeq) continue;
             this.sentSeq = e.seq;
-            this.ws.send(encodeData(e.seq, this.#piggyback(), e.data, e.binary), { binary: e.binary });
+            this.ws.send(encodeData(e.seq, e.data), { binary: e.binary });
           }
           if (this.ws.bufferedAmount > HIGH_WATER_BYTES) return this.#whenDrained(() => this.pump());
           if (batch.length < READ_BATCH && !this.#again) return;
@@ -544,7 +548,7 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
           for (const e of batch) {
             if (e.seq <= at) continue;
             at = e.seq;
-            this.ws.send(encodeTopic(e.seq, topic, e.data, e.binary), { binary: e.binary });
+            this.ws.send(encodeTopic(e.seq, topic, e.data), { binary: e.binary });
           }
           this.topics.set(topic, at);
           if (this.ws.bufferedAmount > HIGH_WATER_BYTES) return this.#whenDrained(() => this.pumpTopic(topic));
@@ -604,18 +608,16 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
       if (original) return original(protocols, req);
       return protocols.values().next().value ?? false;
     }
-    const rest = new Set([...protocols].filter((p) => p !== PROTOCOL));
-    if (rest.size > 0) {
-      const app = original ? original(rest, req) : rest.values().next().value;
-      if (app) appProtocol.set(req, app);
-    }
-    return PROTOCOL;
+    // The client offers `rws.v1.<app>` for each app protocol: picking one tells it both choices.
+    const rest = new Set([...protocols].filter((p) => !isOurs(p)));
+    const app = rest.size === 0 ? false : original ? original(rest, req) : rest.values().next().value;
+    return app && protocols.has(`${PROTOCOL}.${app}`) ? `${PROTOCOL}.${app}` : PROTOCOL;
   };
   wss.options.handleProtocols = pick;
 
   const connections = new Set<Conn>();
   const onConnection = (ws: WebSocket, req: IncomingMessage): void => {
-    if (ws.protocol !== PROTOCOL || closed) return;
+    if (!isOurs(ws.protocol) || closed) return;
     const target = ws as unknown as { emit(event: string | symbol, ...args: unknown[]): boolean };
     const emit = target.emit;
     const conn = new Conn(ws, req, (data, binary) => emit.call(ws, 'message', data, binary));
@@ -689,3 +691,5 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
   };
   return api;
 }
+
+export { redisEngine, type RedisEngineOptions } from './redis.js';

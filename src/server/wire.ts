@@ -1,5 +1,6 @@
 // The rws.v1 envelope, server side (Node Buffers). The client plug-in (src/reliable.ts) has its
-// own small copy for strings and ArrayBuffers, so its bundle stays free of Node code; the format
+// own small copy for strings and ArrayBuffers, so its bundle stays free of Node code. Headers are
+// ASCII in text and binary frames alike, so each side has one parser; the format
 // is documented in README.md ("End-to-end delivery") and the two are tested against each other.
 
 /** The subprotocol that turns the envelope on. */
@@ -17,7 +18,7 @@ export const enum Kind {
   TopicInfo = 0x08,
 }
 
-/** The largest number on the wire: 11 base-36 digits or 8 varint bytes hold it. */
+/** The largest number on the wire: 11 base-36 digits hold it. */
 const MAX = Number.MAX_SAFE_INTEGER;
 const COLON = 0x3a;
 const COMMA = 0x2c;
@@ -42,19 +43,6 @@ function base36(buf: Buffer, from: number, to: number): number {
   return n <= MAX ? n : -1;
 }
 
-/** LEB128 varint at `at`; returns [value, next index] or [-1, …] when malformed or too big. */
-function varint(buf: Buffer, at: number): [number, number] {
-  let n = 0;
-  let scale = 1;
-  for (let i = at; i < buf.length && i < at + 8; i++) {
-    const b = buf[i]!;
-    n += (b & 0x7f) * scale;
-    if (b < 0x80) return n <= MAX ? [n, i + 1] : [-1, i + 1];
-    scale *= 128;
-  }
-  return [-1, at];
-}
-
 /**
  * Reads one client frame. A frame whose first byte is no envelope kind is `plain`: a frame the
  * client sent past the plug-in (a heartbeat ping, an auth message), delivered unnumbered.
@@ -70,13 +58,7 @@ export function decode(buf: Buffer, binary: boolean): Frame {
     return ack < 0 ? { k: 'bad', why: 'bad ack' } : { k: 'ack', ack };
   }
   if (kind !== Kind.Data && kind !== Kind.DataAck) return { k: 'bad', why: 'unexpected frame kind' };
-  if (binary) {
-    const [seq, i] = varint(buf, 1);
-    if (seq < 1) return { k: 'bad', why: 'bad sequence number' };
-    if (kind === Kind.Data) return { k: 'data', seq, ack: undefined, payload: buf.subarray(i) };
-    const [ack, j] = varint(buf, i);
-    return ack < 0 ? { k: 'bad', why: 'bad ack' } : { k: 'data', seq, ack, payload: buf.subarray(j) };
-  }
+  // The same ASCII header for text and binary frames: one parser on each side.
   const colon = buf.indexOf(COLON, 1);
   if (colon < 0 || colon > 24) return { k: 'bad', why: 'bad data header' };
   const comma = kind === Kind.DataAck ? buf.indexOf(COMMA, 1) : -1;
@@ -88,33 +70,22 @@ export function decode(buf: Buffer, binary: boolean): Frame {
   return { k: 'data', seq, ack, payload: buf.subarray(colon + 1) };
 }
 
-function putVarint(out: number[], n: number): void {
-  while (n >= 0x80) {
-    out.push((n % 128) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
+/** A numbered message: `\x03seq:` (base 36) then the payload, for text and binary frames alike. */
+export function encodeData(seq: number, data: Uint8Array): Buffer {
+  const head = `\x03${seq.toString(36)}:`;
+  const out = Buffer.allocUnsafe(head.length + data.byteLength);
+  out.write(head, 0, 'latin1');
+  out.set(data, head.length);
+  return out;
 }
 
-/** A numbered message; `ack` piggybacks an acknowledgement when given. */
-export function encodeData(seq: number, ack: number | undefined, data: Uint8Array, binary: boolean): Buffer {
-  if (!binary) {
-    const head = ack === undefined ? `\x03${seq.toString(36)}:` : `\x04${seq.toString(36)},${ack.toString(36)}:`;
-    return Buffer.concat([Buffer.from(head, 'latin1'), data]);
-  }
-  const head: number[] = [ack === undefined ? Kind.Data : Kind.DataAck];
-  putVarint(head, seq);
-  if (ack !== undefined) putVarint(head, ack);
-  return Buffer.concat([Buffer.from(head), data]);
-}
-
-/** A topic message: its offset and topic, then the payload. */
-export function encodeTopic(offset: number, topic: string, data: Uint8Array, binary: boolean): Buffer {
-  if (!binary) return Buffer.concat([Buffer.from(`\x07${offset.toString(36)},${topic}:`, 'latin1'), data]);
-  const head: number[] = [Kind.Topic];
-  putVarint(head, offset);
-  putVarint(head, topic.length);
-  return Buffer.concat([Buffer.from(head), Buffer.from(topic, 'latin1'), data]);
+/** A topic message: `\x07offset,topic:` then the payload. */
+export function encodeTopic(offset: number, topic: string, data: Uint8Array): Buffer {
+  const head = `\x07${offset.toString(36)},${topic}:`;
+  const out = Buffer.allocUnsafe(head.length + data.byteLength);
+  out.write(head, 0, 'latin1');
+  out.set(data, head.length);
+  return out;
 }
 
 /** A cumulative acknowledgement. */

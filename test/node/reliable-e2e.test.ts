@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket, WebSocketServer } from 'ws';
 import { ResilientWebSocket, heartbeat } from '../../src/index.js';
-import { reliable, type Reliable, type ResetInfo } from '../../src/reliable.js';
+import type { ClientEvents } from '../../src/events.js';
+import { reliable, type Reliable } from '../../src/reliable.js';
 import { attach, memoryEngine, type AttachOptions, type ReliableServer, type Session } from '../../src/server/index.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -79,18 +80,21 @@ async function proxy(port: number): Promise<TcpProxy> {
   return p;
 }
 
-function client(port: number, rel: Reliable, extra: Record<string, unknown> = {}): { ws: ResilientWebSocket<string, string>; got: string[] } {
+type Reset = ClientEvents['reset'];
+
+function client(port: number, rel: Reliable, extra: Record<string, unknown> = {}): { ws: ResilientWebSocket<string, string>; got: string[]; resets: Reset[] } {
   const ws = new ResilientWebSocket<string, string>(`ws://127.0.0.1:${port}`, [], {
     WebSocket: NodeWebSocket as never,
     plugins: [rel],
-    binaryType: 'arraybuffer',
     reconnect: { minDelay: 5, maxDelay: 40 },
     ...extra,
   } as never);
   const got: string[] = [];
+  const resets: Reset[] = [];
   ws.on('message', ({ data }) => got.push(String(data)));
+  ws.on('reset', (r) => resets.push(r));
   cleanups.push(() => ws.close());
-  return { ws, got };
+  return { ws, got, resets };
 }
 
 /** A Map-backed sessionStorage, so the plug-in's persistence runs in Node. */
@@ -192,11 +196,10 @@ describe('reliable: end to end', () => {
     expect(saved).not.toBeNull();
     const forged = { ...saved!, s: saved!.s.slice(0, 17) + 'B'.repeat(22) };
     store.set('b', JSON.stringify(forged));
-    const resets: ResetInfo[] = [];
-    const b = reliable({ storageKey: 'b', onReset: (r) => resets.push(r) });
+    const b = reliable({ storageKey: 'b' });
     const cb = client(s.port, b, { page: false });
-    await until('b reset', () => resets.length > 0);
-    expect(resets[0]).toMatchObject({ reason: 'unknown' });
+    await until('b reset', () => cb.resets.length > 0);
+    expect(cb.resets[0]).toMatchObject({ reason: 'unknown', topic: undefined });
     await b.sendReliable('from-b');
     expect(s.sessions.length).toBe(2);
     expect(s.sessions[1]!.id).not.toBe(real.id);
@@ -208,8 +211,7 @@ describe('reliable: end to end', () => {
   it('after a server restart (memory engine): reset, typed rejections, nothing replayed into the new session', async () => {
     const s1 = await server();
     const p = await proxy(s1.port);
-    const resets: ResetInfo[] = [];
-    const rel = reliable({ storageKey: false, onReset: (r) => resets.push(r) });
+    const rel = reliable({ storageKey: false });
     const c = client(p.port, rel);
     await rel.sendReliable('before');
     p.stall();
@@ -221,7 +223,7 @@ describe('reliable: end to end', () => {
     p.cut();
     p.resume();
     expect(await Promise.all(settled)).toEqual(['SESSION_RESET', 'SESSION_RESET', 'SESSION_RESET']);
-    expect(resets).toEqual([{ reason: 'epoch', lost: 3 }]);
+    expect(c.resets).toEqual([{ reason: 'epoch', topic: undefined, lost: 3 }]);
     await rel.sendReliable('after');
     expect([...s2.got.values()]).toEqual([['after']]);
     expect(c.ws.state).toBe('open');
@@ -230,9 +232,8 @@ describe('reliable: end to end', () => {
   it('after the session TTL: reset and typed rejections', async () => {
     const s = await server({ sessionTtlMs: 150, engine: memoryEngine({ sweepIntervalMs: 20 }) });
     const p = await proxy(s.port);
-    const resets: ResetInfo[] = [];
-    const rel = reliable({ storageKey: false, onReset: (r) => resets.push(r) });
-    client(p.port, rel);
+    const rel = reliable({ storageKey: false });
+    const c = client(p.port, rel);
     await rel.sendReliable('one');
     const id = s.sessions[0]!.id;
     p.refuse = true;
@@ -245,7 +246,7 @@ describe('reliable: end to end', () => {
     });
     p.refuse = false;
     expect(await late).toBe('SESSION_RESET');
-    expect(resets[0]).toMatchObject({ reason: 'unknown', lost: 1 });
+    expect(c.resets[0]).toMatchObject({ reason: 'unknown', lost: 1 });
   });
 
   it('replays a topic after an outage, once', async () => {

@@ -27,7 +27,6 @@ interface Welcome {
   s: string;
   e: string;
   r: number;
-  p?: string;
   x?: string;
 }
 
@@ -173,12 +172,12 @@ async function client(port: number, protocols?: string[]): Promise<RawClient> {
 }
 
 describe('server companion: handshake', () => {
-  it('picks rws.v1, gives a 128-bit+ token and an epoch, and names the app protocol', async () => {
+  it('picks rws.v1.<app> (the app protocol from handleProtocols), gives a 128-bit+ token and an epoch', async () => {
     const s = await setup();
-    const c = await client(s.port, ['chat', 'rws.v1']);
-    expect(c.ws.protocol).toBe('rws.v1');
+    const c = await client(s.port, ['chat', 'rws.v1.chat', 'rws.v1']);
+    expect(c.ws.protocol).toBe('rws.v1.chat');
+    expect((await client(s.port, ['rws.v1'])).ws.protocol).toBe('rws.v1');
     const w = await c.hello();
-    expect(w.p).toBe('chat');
     expect(w.r).toBe(0);
     expect(w.x).toBeUndefined();
     // 12 bytes of id + 16 bytes of secret, base64url.
@@ -361,7 +360,7 @@ describe('server companion: bad input', () => {
     ['a gap', (c) => c.send(2, 'x'), CloseCode.OutOfRange, true],
     ['an ack of what was never sent', (c) => c.ack(1), CloseCode.OutOfRange, true],
     ['a binary hello', (c) => c.ws.send(Buffer.from([1, 2])), CloseCode.Malformed, true],
-    ['a truncated binary varint', (c) => c.ws.send(Buffer.from([3, 0x80])), CloseCode.Malformed, true],
+    ['a binary data frame without a header', (c) => c.ws.send(Buffer.from([3, 0x80])), CloseCode.Malformed, true],
   ];
   for (const [name, act, code, afterHello] of cases) {
     it(`closes with ${code} on ${name}, and the server lives on`, async () => {
