@@ -20,8 +20,11 @@ export function measure(code) {
   };
 }
 
+// This checkout's own entries by import specifier (`resilient-ws`, `resilient-ws/core`, …), set
+// by bundleLibraries() from bench/libraries.mjs `ownEntries()`.
+let own = { 'resilient-ws': 'dist/resilient-ws.mjs' };
+
 async function build(root, source, format) {
-  const ownEsm = join(root, 'dist/resilient-ws.mjs');
   const bundle = await rollup({
     input: ENTRY,
     onwarn: (warning, warn) => {
@@ -30,8 +33,8 @@ async function build(root, source, format) {
     plugins: [
       {
         name: 'bench-entry',
-        // The entry is a one-line module; `resilient-ws` means this checkout's built ESM.
-        resolveId: (id) => (id === ENTRY ? ENTRY : id === 'resilient-ws' ? ownEsm : null),
+        // The entry is a one-line module; `resilient-ws` (and its subpaths) mean this checkout's built ESM.
+        resolveId: (id) => (id === ENTRY ? ENTRY : own[id] ? join(root, own[id]) : null),
         load: (id) => (id === ENTRY ? source : null),
       },
       nodeResolve({ browser: true, rootDir: root }),
@@ -54,8 +57,9 @@ async function build(root, source, format) {
  * For every library with an entry: the sizes of its import and of its whole entry point, and
  * (where `iife(lib)`) an IIFE bundle with the global `BenchLib` in `outDir` for the benchmark page.
  */
-export async function bundleLibraries(root, libraries, outDir, { iife = () => true } = {}) {
+export async function bundleLibraries(root, libraries, outDir, { iife = () => true, ownEntries = [] } = {}) {
   await mkdir(outDir, { recursive: true });
+  if (ownEntries.length) own = Object.fromEntries(ownEntries.map((e) => [e.specifier, e.path]));
   const sizes = {};
   for (const lib of libraries) {
     if (!lib.entry) continue;
@@ -65,6 +69,25 @@ export async function bundleLibraries(root, libraries, outDir, { iife = () => tr
     await writeFile(join(outDir, `${lib.id}.whole.min.mjs`), whole);
     if (iife(lib)) await writeFile(join(outDir, `${lib.id}.iife.js`), await build(root, lib.entry, 'iife'));
     sizes[lib.id] = { ...measure(esm), wholeGzip: measure(whole).gzip };
+  }
+  return sizes;
+}
+
+/**
+ * The sizes of this package's own entries (`ownEntries()` in bench/libraries.mjs): the class
+ * import and the whole entry, as for the peers; `undefined` for an entry not built yet.
+ */
+export async function measureOwnEntries(root, entries, outDir) {
+  await mkdir(outDir, { recursive: true });
+  own = Object.fromEntries(entries.map((e) => [e.specifier, e.path]));
+  const sizes = {};
+  for (const e of entries) {
+    if (!e.built) continue;
+    const esm = await build(root, e.entry, 'es');
+    const whole = await build(root, e.wholeEntry, 'es');
+    const name = e.specifier.replace(/\//g, '+');
+    await writeFile(join(outDir, `${name}.min.mjs`), esm);
+    sizes[e.specifier] = { ...measure(esm), wholeGzip: measure(whole).gzip };
   }
   return sizes;
 }

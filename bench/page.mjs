@@ -133,6 +133,46 @@ async function send() {
   return { ms, callMs };
 }
 
+/**
+ * The producer that code written for the native API is: every message in one synchronous loop,
+ * no look at `bufferedAmount`. The server answers `done <count> <outOfOrder> <idleMs>` when all
+ * arrived or when nothing more came (see bench/server.mjs); what a library dropped is missing.
+ * The messages are built before the clock starts, each with its index in its first 8 bytes.
+ */
+async function unpaced(path, messages) {
+  const opened = signal();
+  const done = signal();
+  const c = create(wsUrl(path), {
+    open: opened.resolve,
+    message: (d) => typeof d === 'string' && d.startsWith('done ') && done.resolve(d),
+    close: noop,
+  });
+  await opened.promise;
+  const t0 = performance.now();
+  for (let i = 0; i < messages.length; i++) c.send(messages[i]);
+  const loopMs = performance.now() - t0;
+  const [, count, outOfOrder, idleMs] = (await done.promise).split(' ').map(Number);
+  const ms = performance.now() - t0 - idleMs;
+  c.close();
+  return { ms, loopMs, delivered: count, outOfOrder, sent: messages.length };
+}
+
+/** `job.messages` × 64 B text, unpaced, to a server that reads as fast as it can. */
+function burst() {
+  const messages = Array.from({ length: job.messages }, (_, i) => String(i).padStart(8, '0') + 'b'.repeat(56));
+  return unpaced(`/burst?n=${job.messages}`, messages);
+}
+
+/** `job.chunks` × 64 KiB binary, unpaced, to a server that stops reading for `job.pauseMs` at the first chunk. */
+function stall() {
+  const messages = Array.from({ length: job.chunks }, (_, i) => {
+    const chunk = new Uint8Array(64 * 1024);
+    new DataView(chunk.buffer).setUint32(0, i, true);
+    return chunk.buffer;
+  });
+  return unpaced(`/stall?n=${job.chunks}&pauseMs=${job.pauseMs}`, messages);
+}
+
 async function receive() {
   const opened = signal();
   const done = signal();
@@ -239,7 +279,7 @@ async function memory() {
   return { cycles: job.cycles, before: samples[0], after: samples[samples.length - 1], samples, ms };
 }
 
-const phases = { send, receive, storm, memory };
+const phases = { send, burst, stall, receive, storm, memory };
 
 async function main() {
   let result;

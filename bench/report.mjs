@@ -43,13 +43,25 @@ function micro(us, rawUs) {
   return Number.isFinite(rawUs) && rawUs > 0 ? `${us.toFixed(2)} (×${(us / rawUs).toFixed(2)})` : us.toFixed(2);
 }
 
+/** "200000" when every run delivered all; else the worst run, e.g. "26384 of 200000". */
+function delivered(runs) {
+  if (!runs?.length) return '—';
+  const worst = runs.reduce((a, b) => (b.delivered < a.delivered || (b.delivered === a.delivered && b.outOfOrder > a.outOfOrder) ? b : a));
+  const order = worst.outOfOrder ? `, ${worst.outOfOrder} out of order` : '';
+  return worst.delivered === worst.sent ? `${worst.delivered}${order}` : `${worst.delivered} of ${worst.sent}${order}`;
+}
+
 const HEADER = [
   'library',
   'min B',
   'gzip B',
   'brotli B',
-  'send ms (×raw)',
+  'send paced ms (×raw)',
   'send() call µs (×raw)',
+  'unpaced burst delivered',
+  'unpaced burst ms (×raw)',
+  'stalled server chunks delivered',
+  'stalled server ms (×raw)',
   'receive ms (×raw)',
   'storm reconnect p50 / p95 ms',
   'storm peak attempts / 100 ms',
@@ -73,6 +85,10 @@ export function tableRows(results) {
       s ? int(s.brotli) : '0',
       timing(median(r.send), median(raw?.send ?? [])),
       micro(median(r.sendCall ?? []), median(raw?.sendCall ?? [])),
+      delivered(r.burst),
+      timing(median((r.burst ?? []).map((x) => x.ms)), median((raw?.burst ?? []).map((x) => x.ms))),
+      delivered(r.stall),
+      timing(median((r.stall ?? []).map((x) => x.ms)), median((raw?.stall ?? []).map((x) => x.ms))),
       timing(median(r.receive), median(raw?.receive ?? [])),
       st?.error ? 'error' : st ? `${int(percentile(st.reconnectMs, 0.5))} / ${int(percentile(st.reconnectMs, 0.95))}${st.reconnected < st.instances ? ` (${st.reconnected}/${st.instances} back)` : ''}` : '—',
       st && !st.error ? int(peakInWindow(st.attempts, 100)) : '—',
@@ -80,8 +96,13 @@ export function tableRows(results) {
       m?.error ? 'error' : m ? `${kib(m.before)} → ${kib(m.after)}` : '—',
       m?.error ? 'error' : m ? `${signed(m.after - m.before)} / ${signed(m.after - halfway(m))}` : '—',
     ]);
+    const blank = (n) => new Array(n).fill('');
     if (r.umdSize) {
-      rows.push([`${r.name} UMD²`, int(r.umdSize.min), int(r.umdSize.gzip), int(r.umdSize.brotli), '', '', '', '', '', '', '', '']);
+      rows.push([`${r.name} UMD²`, int(r.umdSize.min), int(r.umdSize.gzip), int(r.umdSize.brotli), ...blank(HEADER.length - 4)]);
+    }
+    for (const e of r.entries ?? []) {
+      const size = e.size;
+      rows.push([`${e.specifier}³`, size ? int(size.min) : 'not built', size ? int(size.gzip) : '', size ? int(size.brotli) : '', ...blank(HEADER.length - 4)]);
     }
   }
   return rows;
@@ -141,4 +162,15 @@ export function stormSvg(results, binMs = 100) {
   }
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/**
+ * Other benchmarks write sections of their own into bench/RESULTS.md between
+ * `<!-- bench:name -->` and `<!-- /bench:name -->` (bench/reliable.mjs does). A new report keeps
+ * them, after its own text, instead of wiping them.
+ */
+export function keepForeignSections(previous, next) {
+  const sections = previous.match(/<!-- bench:([\w-]+) -->[\s\S]*?<!-- \/bench:\1 -->/g) ?? [];
+  const kept = sections.filter((section) => !next.includes(section.slice(0, section.indexOf('-->') + 3)));
+  return kept.length ? `${next.trimEnd()}\n\n${kept.join('\n\n')}\n` : next;
 }

@@ -9,7 +9,44 @@ import { WebSocketServer } from 'ws';
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.map': 'application/json' };
 
-/** The ws server. `/send?n=`, `/recv?n=`, `/storm`, `/cycle`: see each handler. */
+/**
+ * Counts what an unpaced producer delivers and says `done <count> <outOfOrder> <idleMs>` once all
+ * `n` arrived, or once nothing arrived for `quietMs` (a library that dropped some never reaches
+ * `n`). `idleMs` is how long the server waited after the last message, for the page to subtract.
+ * Each message starts with its index, so duplicates and reordering are counted (`outOfOrder`).
+ */
+function countBurst(ws, n, quietMs, read) {
+  let count = 0;
+  let expected = 0;
+  let outOfOrder = 0;
+  let lastAt = Date.now();
+  let quiet;
+  const finish = () => {
+    clearTimeout(quiet);
+    if (ws.readyState === ws.OPEN) ws.send(`done ${count} ${outOfOrder} ${count === n ? 0 : Date.now() - lastAt}`);
+  };
+  const arm = (ms = quietMs) => {
+    clearTimeout(quiet);
+    quiet = setTimeout(finish, ms);
+  };
+  // Before the first message the page is still opening; give it longer.
+  arm(quietMs + 5000);
+  ws.on('message', (data) => {
+    const index = read(data);
+    // A gap is a drop (the count shows it); only a step back is a duplicate or a reordering.
+    if (index < expected) outOfOrder++;
+    else expected = index + 1;
+    lastAt = Date.now();
+    if (++count === n) finish();
+    else arm();
+  });
+  ws.on('close', () => clearTimeout(quiet));
+}
+
+/**
+ * The ws server. `/send?n=`, `/recv?n=`, `/burst?n=`, `/stall?n=&pauseMs=`, `/storm`, `/cycle`:
+ * see each handler.
+ */
 async function startWsServer() {
   const http = createServer((_req, res) => res.writeHead(426).end());
   const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
@@ -23,6 +60,21 @@ async function startWsServer() {
         ws.on('message', () => {
           if (++count === n) ws.send('done');
         });
+        break;
+      }
+      case '/burst':
+        // The unpaced producer: n text messages in one synchronous loop.
+        countBurst(ws, n, 2000, (data) => Number(data.toString('latin1', 0, 8)));
+        break;
+      case '/stall': {
+        // n binary chunks; at the first one the server stops reading for pauseMs (the kernel's
+        // buffers fill, then the browser's), then reads on. The quiet time covers the pause.
+        const pauseMs = Number(url.searchParams.get('pauseMs'));
+        ws.once('message', () => {
+          ws.pause();
+          setTimeout(() => ws.resume(), pauseMs);
+        });
+        countBurst(ws, n, pauseMs + 3000, (data) => data.readUInt32LE(0));
         break;
       }
       case '/recv': {

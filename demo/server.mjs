@@ -8,6 +8,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
+import { buildReactDemo } from './react/build.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PUBLIC = join(ROOT, 'demo', 'public');
@@ -40,6 +41,8 @@ const TYPES = {
 const ROUTES = [
   ['/dist/', DIST],
   ['/vendor/mitt.mjs', join(ROOT, 'node_modules', 'mitt', 'dist', 'mitt.mjs')],
+  // The React page (demo/react/), bundled on start by buildReactDemo().
+  ['/react/', join(DIST, 'demo-react')],
   ['/', PUBLIC],
 ];
 
@@ -117,6 +120,7 @@ export async function startDemo({
   restartDowntimeMs = 2000,
   log = () => {},
 } = {}) {
+  buildReactDemo();
   const tokens = new Map();
   const history = [];
   const received = new Map();

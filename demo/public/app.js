@@ -1,10 +1,20 @@
 // The chat UI, shared by index.html (UMD <script>) and esm.html (ESM import): each page loads
 // the library its own way and hands it to startChat(). No framework; every piece of user data
 // reaches the DOM through text nodes, never as HTML.
-/* global crypto, sessionStorage, URLSearchParams */
+/* global crypto, sessionStorage, URLSearchParams, ResizeObserver */
 
 const PROTOCOL = 'chat.v1';
-const EVENT_LOG_SIZE = 14;
+const EVENT_LOG_SIZE = 40;
+// The close codes with which the demo's server refuses a token (see auth.failCodes below).
+const TOKEN_REFUSED = [4001];
+// What a close without a reason meant, for the "Last close" field.
+const CLOSE_CODES = {
+  1000: '(normal closure)',
+  1001: '(going away)',
+  1006: '(link lost, no close frame)',
+  1011: '(server error)',
+  1012: '(server restarting)',
+};
 
 function h(tag, props = {}, ...children) {
   const el = document.createElement(tag);
@@ -51,7 +61,8 @@ function buildPage(build) {
       h('h1', {}, 'resilient-ws ', h('span', { class: 'muted' }, 'chat demo')),
       h('p', { class: 'build' }, 'Library loaded with ',
         h('strong', {}, build === 'umd' ? 'the UMD <script>' : 'an ESM import'), ' · ',
-        h('a', { href: other[0] + location.search }, `switch to ${other[1]}`))),
+        h('a', { href: other[0] + location.search }, `switch to ${other[1]}`), ' · ',
+        h('a', { href: '/react/' }, 'React version'))),
     h('main', { class: 'layout' },
       h('section', { class: 'chat panel', 'aria-labelledby': 'chat-title' },
         h('h2', { id: 'chat-title' }, 'Chat'),
@@ -68,13 +79,16 @@ function buildPage(build) {
           h('p', { id: 'announcer', class: 'visually-hidden', role: 'status' }),
           h('dl', { class: 'status' },
             h('div', {}, h('dt', {}, 'State'), h('dd', {}, h('span', { id: 'state', class: 'badge', 'data-state': 'connecting' }, 'connecting'))),
-            stat('attempt', 'Attempt', '0'),
-            stat('retry', 'Next retry'),
+            stat('attempt', 'Attempt', 'first try'),
             stat('queued', 'Queued', '0 messages · 0 B'),
             stat('drops', 'Dropped', '0'),
-            stat('last-close', 'Last close'),
             stat('protocol', 'Subprotocol'),
-            stat('online', 'Online')),
+            stat('online', 'In this chat', 'unknown'),
+            h('div', {}, h('dt', {}, 'Last close'),
+              h('dd', {}, h('span', { id: 'last-close' }, '—'), ' ', h('time', { id: 'last-close-at', class: 'muted' })))),
+          h('p', { class: 'muted small explain' },
+            'Retry #n follows n failed tries since the last stable connection. ',
+            'A refused token is fetched again at once, without a retry number.'),
           h('button', { id: 'reconnect', type: 'button' }, 'Reconnect now')),
         h('section', { class: 'panel', 'aria-labelledby': 'faults-title' },
           h('h2', { id: 'faults-title' }, 'Break the connection'),
@@ -100,8 +114,8 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
   const $ = (id) => document.getElementById(id);
   const ui = {
     log: $('log'), messages: $('messages'), empty: $('empty'), form: $('composer'), name: $('name'), text: $('text'),
-    state: $('state'), attempt: $('attempt'), retry: $('retry'), queued: $('queued'), drops: $('drops'),
-    lastClose: $('last-close'), protocol: $('protocol'), online: $('online'), announcer: $('announcer'), events: $('events'),
+    state: $('state'), attempt: $('attempt'), queued: $('queued'), drops: $('drops'), lastClose: $('last-close'),
+    lastCloseAt: $('last-close-at'), protocol: $('protocol'), online: $('online'), announcer: $('announcer'), events: $('events'),
   };
   ui.name.value = initialName();
 
@@ -115,6 +129,8 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
         return res.text();
       },
       via: 'message',
+      // Named here (it is the default's 4001) because the panel tells a refresh from a retry by it.
+      failCodes: TOKEN_REFUSED,
     },
     // Queued messages wait until the server has accepted the token.
     ready: (msg) => msg?.type === 'welcome',
@@ -122,7 +138,21 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
     reconnect: { maxDelay: 10_000 },
   });
 
-  const view = { generation: 0, attempt: 0, retryAt: undefined, waitingFor: undefined, drops: 0, connection: undefined, announced: 'connecting' };
+  const view = {
+    generation: 0,
+    // The library's attempt number of the current or the scheduled try (see attemptText()).
+    attempt: 0,
+    retryAt: undefined,
+    // The scheduled try is a token refresh (the server refused the token), not a backoff retry.
+    refreshing: false,
+    // How the open connection was reached, for the panel: 'first', 'retry' or 'token'.
+    openedBy: 'first',
+    drops: 0,
+    connection: undefined,
+    // The server's last presence count; it is only current while this page is connected.
+    online: undefined,
+    announced: 'connecting',
+  };
   const rendered = new Map();
   const unconfirmed = new Map();
 
@@ -139,19 +169,61 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
     if (el.textContent !== text) el.textContent = text;
   };
 
+  // One numbering everywhere, the library's: `connecting {attempt}` and `reconnecting
+  // {attempt}` both count the failed tries since the last stable connection, so the try a
+  // `reconnecting #2` announces is the one `connecting` later reports as 2.
+  const tryName = (n) => (n === 0 ? 'first try' : `retry #${n}`);
+  const seconds = (ms) => `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
+
+  function attemptText() {
+    switch (ws.state) {
+      case 'connecting':
+        return view.refreshing ? 'connecting with a fresh token' : `${tryName(view.attempt)}, connecting`;
+      case 'reconnecting':
+        if (view.refreshing) return 'refreshing token';
+        return view.retryAt === undefined
+          ? `${tryName(view.attempt)} waits for the network`
+          : `${tryName(view.attempt)} in ${seconds(view.retryAt - Date.now())}`;
+      case 'open':
+        return view.openedBy === 'token' ? 'open, with a fresh token' : `open, on ${view.attempt === 0 ? 'the first try' : `retry #${view.attempt}`}`;
+      default:
+        return 'stopped (no retry)';
+    }
+  }
+
+  function onlineText() {
+    if (view.online === undefined) return 'unknown';
+    // Presence arrives over the socket: while it is down the count can be anything.
+    if (ws.state !== 'open') return `unknown until reconnected (was ${view.online})`;
+    return `${plural(view.online, 'page')}, yours included`;
+  }
+
   // One render for everything that changes without an event of its own (the countdown, the
   // queue size), so the panel never shows a stale number.
   function render() {
     setText(ui.state, ws.state);
     ui.state.dataset.state = ws.state;
-    setText(ui.attempt, String(view.attempt));
-    if (ws.state === 'reconnecting' && view.retryAt !== undefined) {
-      setText(ui.retry, `in ${Math.max(0, (view.retryAt - Date.now()) / 1000).toFixed(1)} s`);
-    } else setText(ui.retry, ws.state === 'reconnecting' ? view.waitingFor ?? 'waiting' : '—');
+    setText(ui.attempt, attemptText());
     setText(ui.queued, `${plural(ws.queuedMessages, 'message')} · ${formatBytes(ws.queuedAmount)}`);
     setText(ui.drops, String(view.drops));
+    setText(ui.online, onlineText());
+    ui.online.dataset.fresh = String(ws.state === 'open' && view.online !== undefined);
     ui.empty.hidden = ui.messages.children.length > 0;
   }
+
+  // The list follows the newest message while the reader is at (or near) the bottom, also when
+  // a message grows after it was shown (its status pill or the server's timestamp changes) and
+  // when the list itself changes size (a phone turned, the window resized).
+  let pinned = true;
+  const stickToBottom = () => {
+    if (pinned) ui.log.scrollTop = ui.log.scrollHeight;
+  };
+  ui.log.addEventListener('scroll', () => {
+    pinned = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 40;
+  }, { passive: true });
+  const resized = new ResizeObserver(stickToBottom);
+  resized.observe(ui.messages);
+  resized.observe(ui.log);
 
   function showMessage(msg, { own = false, status } = {}) {
     const known = rendered.get(msg.id);
@@ -160,7 +232,6 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
       if (known.dataset.status && known.dataset.status !== 'delivered') setStatus(known, 'delivered', msg.at);
       return;
     }
-    const nearBottom = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 40;
     const li = h('li', { 'data-id': msg.id, class: own ? 'own' : undefined },
       h('div', { class: 'meta' }, h('strong', {}, msg.name), ' ', h('time', {}, clock(msg.at ?? Date.now()))),
       h('p', {}, msg.text));
@@ -168,7 +239,9 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
     rendered.set(msg.id, li);
     ui.messages.append(li);
     if (own) setStatus(li, status);
-    if (nearBottom || own) ui.log.scrollTop = ui.log.scrollHeight;
+    // Whoever sends a message wants to see it, wherever the list was scrolled to.
+    if (own) pinned = true;
+    stickToBottom();
     render();
   }
 
@@ -198,45 +271,59 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
 
   function onServerMessage(msg) {
     if (msg?.type === 'chat') showMessage(msg);
-    else if (msg?.type === 'presence') setText(ui.online, String(msg.online));
+    else if (msg?.type === 'presence') view.online = msg.online;
     else if (msg?.type === 'welcome') {
       view.connection = msg.connection;
-      setText(ui.online, String(msg.online));
+      view.online = msg.online;
       for (const m of msg.history ?? []) showMessage(m);
       resendUnconfirmed();
     }
+    render();
   }
 
-  ws.on('statechange', ({ from, to }) => {
+  // The state changes are logged through the typed events below, which say why; the
+  // statechange listener keeps the badge and the screen reader up to date.
+  ws.on('statechange', ({ to }) => {
     if (to === 'open') view.generation++;
-    logEvent('statechange', `${from} → ${to}`);
     if (to === 'open' || to === 'closed' || (to === 'reconnecting' && view.announced === 'open')) {
       announce(to === 'open' ? 'Connected.' : to === 'closed' ? 'Disconnected; the client stopped trying.' : 'Connection lost; reconnecting.');
       view.announced = to;
     }
+    if (to === 'closed') logEvent('closed', 'the client stopped');
     render();
   });
   ws.on('connecting', ({ attempt }) => {
     view.attempt = attempt;
     view.retryAt = undefined;
+    logEvent('connecting', view.refreshing ? 'with a fresh token' : tryName(attempt));
     render();
   });
-  ws.on('reconnecting', ({ attempt, delay }) => {
+  ws.on('reconnecting', ({ attempt, delay, closeEvent }) => {
+    view.attempt = attempt;
+    // A refused token is fetched again and retried at once, outside the backoff: it is not a
+    // retry of its own, so it gets no number and no countdown.
+    view.refreshing = TOKEN_REFUSED.includes(closeEvent?.code);
     view.retryAt = delay === null ? undefined : Date.now() + delay;
-    view.waitingFor = delay === null ? 'waiting for the network' : undefined;
-    logEvent('reconnecting', delay === null ? `#${attempt}, waiting for the network` : `#${attempt} in ${(delay / 1000).toFixed(1)} s`);
+    if (view.refreshing) logEvent('refreshing token', `after ${closeEvent.code}`);
+    else logEvent('reconnecting', delay === null ? `${tryName(attempt)} waits for the network` : `${tryName(attempt)} in ${seconds(delay)}`);
     render();
   });
   ws.on('open', ({ protocol }) => {
+    view.openedBy = view.refreshing ? 'token' : view.attempt === 0 ? 'first' : 'retry';
+    view.refreshing = false;
     setText(ui.protocol, protocol || '(none)');
     logEvent('open', protocol);
+    render();
   });
   // The welcome that passed the gate also arrives as a `message`, handled there.
   ws.on('ready', ({ data }) => logEvent('ready', data?.connection ? `as ${data.connection}` : ''));
   ws.on('message', ({ data }) => onServerMessage(data));
   ws.on('close', ({ code, reason, willReconnect }) => {
-    setText(ui.lastClose, `${code}${reason ? ` ${reason}` : ''}`);
+    // The latest close has a field of its own: the log scrolls, this stays.
+    setText(ui.lastClose, `${code} ${reason || CLOSE_CODES[code] || ''}`.trim());
+    setText(ui.lastCloseAt, `at ${clock(Date.now(), true)}`);
     logEvent('close', `${code}${reason ? ` “${reason}”` : ''}${willReconnect ? '' : ', no retry'}`);
+    render();
   });
   ws.on('drop', ({ data, reason }) => {
     view.drops++;
@@ -257,6 +344,9 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
   ws.on('giveup', ({ reason, error }) => logEvent('giveup', `${reason}: ${error.code}`));
   ws.on('error', ({ error }) => logEvent('error', error.code));
   ws.on('warning', ({ message }) => logEvent('warning', message));
+  // A v2 client publishes a snapshot after every change of its state or queue; the panel
+  // follows it at once (the interval below still runs the countdown).
+  if (typeof ws.subscribe === 'function') ws.subscribe(render);
 
   ui.form.addEventListener('submit', (event) => {
     event.preventDefault();
