@@ -49,12 +49,37 @@ export default [
   ...core(),
   ...bindings(),
   ...reliable(),
+  ...tabs(),
 ];
+
+// resilient-ws/tabs: one connection shared by the tabs of an app. It imports no client code
+// (only the byte counter and the error helper), so the core is never bundled into it twice.
+function tabs() {
+  return [
+    {
+      input: 'src/tabs.ts',
+      plugins: [ts()],
+      output: [
+        { file: 'dist/tabs.mjs', format: 'es', sourcemap: true },
+        { file: 'dist/tabs.cjs', format: 'cjs', sourcemap: true, exports: 'named' },
+      ],
+    },
+    {
+      input: 'src/tabs.ts',
+      plugins: [dts()],
+      output: [
+        { file: 'dist/tabs.d.ts', format: 'es' },
+        { file: 'dist/tabs.d.cts', format: 'es' },
+      ],
+    },
+  ];
+}
 
 // resilient-ws/reliable (browser plug-in) and resilient-ws/server (the Node companion; `ws` and
 // Node's built-ins stay external).
 function reliable() {
-  const server = ['ws', /^node:/];
+  // `redis` is an optional peer, loaded only by redisEngine({ url }).
+  const server = ['ws', 'redis', /^node:/];
   return [
     ['reliable', 'src/reliable.ts', []],
     ['server', 'src/server/index.ts', server],
