@@ -42,38 +42,57 @@ export interface Tabs {
   options<O extends { WebSocket?: WebSocketConstructor; plugins?: readonly Plugin[] }>(options?: O): O & { WebSocket: WebSocketConstructor; plugins: readonly Plugin[] };
 }
 
-/**
- * One message between tabs. `e` is the leadership epoch (the fencing number) on every one.
- * Kinds: `H` hello/ping (follower), `S` a frame to send (follower), `L` the leader and its open
- * socket, `C` its socket closed, `M` an inbound frame, `A` frames written up to `n`.
- */
-interface Msg {
-  k: 'H' | 'S' | 'L' | 'C' | 'M' | 'A';
-  e: number;
-  o?: [string, string] | null;
-  c?: CloseInfo;
-  d?: WireData | IncomingData;
-  t?: string | undefined;
-  l?: string;
-  n?: number;
-  at?: number;
-}
+// The kinds of message between tabs. Every message is an array, [kind, epoch, ...]: arrays
+// clone and minify smaller than objects. The epoch is the leadership's fencing number.
+/** `[H, e]`: a follower's hello or ping; the leader answers with `L`. */
+const H = 0;
+/** `[S, e, link, n, frame, at]`: frame `n` of a follower's link, to write; `at` is `Date.now()`. */
+const S = 1;
+/** `[A, e, link, n]`: the leader wrote that link's frames up to `n`. */
+const A = 2;
+/** `[L, e, open]`: the leader, and `[protocol, extensions]` while its socket is open (else null). */
+const L = 3;
+/** `[C, e, close]`: the leader's socket closed. */
+const C = 4;
+/** `[M, e, frame, tab]`: an inbound frame, for the tab `tab` (undefined: every tab). */
+const M = 5;
+
+type Open = [protocol: string, extensions: string];
+type Send = [k: typeof S, e: number, link: number, n: number, frame: WireData, at: number];
+type Ack = [k: typeof A, e: number, link: number, n: number];
+type Msg =
+  | [k: typeof H, e: number]
+  | Send
+  | Ack
+  | [k: typeof L, e: number, open: Open | null]
+  | [k: typeof C, e: number, close: CloseInfo]
+  | [k: typeof M, e: number, frame: IncomingData, tab: string | undefined];
 
 type Handler<E> = ((ev: E) => unknown) | null;
 
-const LEADER_CHANGED: CloseInfo = { code: 1001, reason: 'tab leader changed', wasClean: false };
+/** What the core sees as its socket, and what the plug-in drives. */
+interface Link extends WebSocketLike {
+  readyState: number;
+  protocol: string;
+  extensions: string;
+  onopen: Handler<void>;
+  onmessage: Handler<{ data: unknown }>;
+  onerror: Handler<void>;
+  onclose: Handler<CloseInfo>;
+  readonly id: number;
+  lead(): void;
+  up(open: Open): void;
+  recv(data: unknown): void;
+  end(close: CloseInfo): void;
+  send(data: WireData): void;
+  ack(upTo: number): void;
+  drop(): void;
+}
+
+// The reason tells the plug-in's close hook that a leadership change ended the link (retry now).
+const CHANGED = 'tab leader changed';
+const LEADER_CHANGED: CloseInfo = { code: 1001, reason: CHANGED, wasClean: false };
 const noop = (): void => undefined;
-
-// The core's INVALID_OPTION shape (a TypeError with `code` and the library's brand), without
-// importing the core's error module into this entry.
-const bad = (what: string): never => {
-  throw Object.assign(new TypeError(`tabs(): ${what}`), { code: 'INVALID_OPTION', [Symbol.for('resilient-ws.error')]: true });
-};
-
-// What the browser counts in `bufferedAmount`: UTF-8 bytes (a Blob encodes strings as the
-// socket does, lone surrogates as U+FFFD), a Blob's size, a buffer's length; as the core counts.
-const bytes = (d: WireData): number =>
-  typeof d === 'string' ? new Blob([d]).size : ((d as Blob).size ?? (d as ArrayBufferLike).byteLength);
 
 /**
  * One WebSocket for all tabs of an app: the tab holding a Web Lock (named by `name` and
@@ -95,17 +114,23 @@ const bytes = (d: WireData): number =>
  * ```
  */
 export function tabs(options: TabsOptions): Tabs {
-  const { name, version, stealAfter = 5000, route } = options ?? bad('options are required');
-  if (typeof name !== 'string' || !name || typeof version !== 'string') bad('name (non-empty) and version must be strings');
-  if (!(stealAfter >= 100 && stealAfter < 2 ** 31)) bad('stealAfter must be at least 100 ms');
-  if (route !== undefined && typeof route !== 'function') bad('route must be a function');
+  const o: Partial<TabsOptions> = { ...options };
+  const { name, version, stealAfter = 5000, route } = o;
+  // The core's INVALID_OPTION shape (a TypeError with `code` and the library's brand), without
+  // importing the core's error module into this entry.
+  const bad = (what: string): never => {
+    throw Object.assign(new TypeError(`tabs(): ${what}`), { code: 'INVALID_OPTION', [Symbol.for('resilient-ws.error')]: true });
+  };
+  if (!(typeof name === 'string' && name && typeof version === 'string' && stealAfter >= 100 && stealAfter < 2 ** 31 && typeof (route ?? noop) === 'function'))
+    bad('needs name and version (strings), stealAfter ≥ 100 (ms), route a function');
 
   const key = `resilient-ws ${JSON.stringify([name, version])}`;
-  const id = globalThis.crypto?.randomUUID?.() ?? Math.random().toString(36).slice(2);
-  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks;
-  const shared = typeof BroadcastChannel === 'function' && typeof locks?.request === 'function';
+  // Random enough to tell the tabs of one browser apart (crypto.randomUUID is missing on insecure origins).
+  const id = String(Math.random()).slice(2);
+  const locks = globalThis.navigator?.locks;
+  const shared = !!(globalThis.BroadcastChannel && locks?.request);
   let host: PluginHost;
-  let Real: WebSocketConstructor;
+  let Real: WebSocketConstructor | undefined;
   let bc: BroadcastChannel | undefined;
   let joined = false;
   let stored = false;
@@ -113,175 +138,157 @@ export function tabs(options: TabsOptions): Tabs {
   /** The highest epoch seen; this tab's own while it leads. */
   let epoch = 0;
   /** The leader's socket is open, with this protocol and these extensions. */
-  let open: [string, string] | null = null;
+  let open: Open | null = null;
   /** Leading, but not sure it still holds the lock (after a freeze or a stall): nothing is written. */
   let fenced = false;
+  /** Bumped by every fencing: an answer to an older question about the lock counts for nothing. */
   let checks = 0;
-  let verifying = false;
-  let stash: Msg[] = [];
+  /** The fencing a question about the lock is out for. */
+  let asking = -1;
+  /** When the last question that found this tab still leading was asked. */
+  let okAt = 0;
+  /** Frames (own and followers') held while fenced, in arrival order. */
+  let stash: Send[] = [];
   let heard = 0;
   let asked = 0;
   let link: Link | undefined;
-  let links = 0;
   let gen = 0;
-  let handover = false;
-  let abort: (() => void) | undefined;
+  let lockAc: AbortController | undefined;
+  let pageAc: AbortController | undefined;
   let release: (() => void) | undefined;
-  let me: Promise<string | undefined> = Promise.resolve(undefined);
+  let me: Promise<string | void>;
   let tick: ReturnType<typeof setInterval> | undefined;
-  /** The next frame number expected from each follower link: frames are written in order, once. */
-  const expect = new Map<string, number>();
+  /** The next frame number expected from each link: frames are written in order, once. */
+  let expect: Record<number, number> = {};
   const post = (m: Msg): void => bc?.postMessage(m);
-  const adopt = (l: Link): void => void (link = l);
   const now = Date.now;
+  /** The client id of the lock's holder, as the lock manager sees it now. */
+  const holder = (): Promise<string | void> => locks!.query().then((q) => q.held?.find((l) => l.name === key)?.clientId, noop);
 
   // The native socket in the leader, a proxy over the channel in a follower; the core cannot
   // tell them apart. `bufferedAmount` counts what no native socket has taken yet, so the core's
   // `resend: 'unsent'` puts exactly those messages back in its queue when a link dies.
-  class Link implements WebSocketLike {
-    readyState = 0;
-    protocol = '';
-    extensions = '';
-    binaryType = 'blob';
-    declare onopen: Handler<void>;
-    declare onmessage: Handler<{ data: unknown }>;
-    declare onerror: Handler<void>;
-    declare onclose: Handler<CloseInfo>;
-    readonly id = `${id}:${++links}`;
-    #real: WebSocketLike | undefined;
-    #e = 0;
-    #n = 0;
-    /** Follower: [frame number, bytes] of the frames the leader has not written yet. */
-    #pending: Array<[number, number]> = [];
-    /** Leader: frames held while fenced. */
-    #held: WireData[] = [];
-    #bytes = 0;
+  /**
+   * A socket for the core (it calls `new` on this): the native socket in the leader, a proxy
+   * over the channel in a follower; the core cannot tell them apart. `bufferedAmount` counts
+   * what no native socket has taken yet, so the core's `resend: 'unsent'` puts exactly those
+   * messages back in its queue when a link dies.
+   */
+  function Link(...args: [string, (string | string[])?]): Link {
+    let real: WebSocketLike | undefined;
+    /** Frames numbered on this link (sent to the leader, or held while fenced). */
+    let n = 0;
+    /** The byte counts of the frames not written yet: frames `n - length + 1` to `n`. */
+    const pending: number[] = [];
+    let bytes = 0;
+    const l = {
+      readyState: 0,
+      // Unique among the links of every tab: the leader numbers frames per link.
+      id: Math.random(),
+      get bufferedAmount(): number {
+        return (real?.bufferedAmount ?? 0) + bytes;
+      },
 
-    constructor(
-      readonly url: string,
-      readonly protocols?: string | string[],
-    ) {
-      adopt(this);
-      if (leader) this.lead();
-      else if (open) queueMicrotask(() => !leader && open && this.up(open));
-    }
+      lead(): void {
+        // drop() no-ops these handlers: events of a socket given up never reach the link.
+        const s = (real = new Real!(...args));
+        s.binaryType = 'arraybuffer';
+        s.onopen = () => {
+          post([L, epoch, (open = [s.protocol, s.extensions])]);
+          l.up(open);
+        };
+        s.onmessage = ({ data }: MessageEvent<IncomingData>) => {
+          // A throwing `route` is the app's bug: it surfaces, and the frame goes nowhere.
+          const t = route?.(data);
+          post([M, epoch, data, t]);
+          if (!t || t === id) l.recv(data);
+        };
+        s.onerror = () => l.onerror?.();
+        s.onclose = ({ code, reason, wasClean }: CloseEvent) => {
+          const c = { code, reason, wasClean };
+          // The followers' links end on `C` and send again what was not written; this link's
+          // frames go back to the core's queue: nothing held while fenced is written now.
+          open = null;
+          stash = [];
+          post([C, epoch, c]);
+          l.end(c);
+        };
+      },
 
-    get bufferedAmount(): number {
-      return (this.#real?.bufferedAmount ?? 0) + this.#bytes;
-    }
+      up(o: Open): void {
+        if (!l.readyState) {
+          l.readyState = 1;
+          [l.protocol, l.extensions] = o;
+          l.onopen?.();
+        }
+      },
 
-    lead(): void {
-      const s = (this.#real = new Real(this.url, this.protocols));
-      const mine = (): boolean => this.#real === s;
-      s.binaryType = 'arraybuffer';
-      s.onopen = () => {
-        if (!mine()) return;
-        open = [s.protocol, s.extensions];
-        post({ k: 'L', e: epoch, o: open });
-        this.up(open);
-      };
-      s.onmessage = ({ data }: MessageEvent<IncomingData>) => {
-        if (!mine()) return;
-        // A throwing `route` is the app's bug: it surfaces, and the frame goes nowhere.
-        const t = route?.(data);
-        post({ k: 'M', e: epoch, d: data, t });
-        if (!t || t === id) this.recv(data);
-      };
-      s.onerror = () => mine() && this.onerror?.();
-      s.onclose = ({ code, reason, wasClean }: CloseEvent) => {
-        if (!mine()) return;
-        open = null;
-        const c = { code, reason, wasClean };
-        post({ k: 'C', e: epoch, c });
-        this.end(c);
-      };
-    }
+      recv(d: unknown): void {
+        // The core delivers only while open.
+        l.onmessage?.({ data: l.binaryType === 'blob' && d instanceof ArrayBuffer ? new Blob([d]) : d });
+      },
 
-    up(o: [string, string]): void {
-      if (this.readyState) return;
-      this.#e = epoch;
-      this.readyState = 1;
-      [this.protocol, this.extensions] = o;
-      this.onopen?.();
-    }
+      end(c: CloseInfo): void {
+        if (l.readyState !== 3) {
+          l.readyState = 3;
+          if (link === l) link = undefined;
+          l.onclose?.(c);
+        }
+      },
 
-    recv(d: unknown): void {
-      if (this.readyState === 1) this.onmessage?.({ data: this.binaryType === 'blob' && d instanceof ArrayBuffer ? new Blob([d]) : d });
-    }
+      send(d: WireData): void {
+        if (real && !fenced) return real.send(d as never);
+        // What the browser counts in `bufferedAmount`, as the core counts it: UTF-8 bytes (a
+        // Blob encodes strings as the socket does), a Blob's size, a buffer's or a view's length.
+        bytes += pending[pending.push(new Blob([d as BlobPart]).size) - 1]!;
+        const m: Send = [S, epoch, l.id, ++n, d, now()];
+        // A fenced leader holds its own frames with the followers' until it knows it still leads.
+        if (real) take(m);
+        else post(m);
+      },
 
-    /** Ends the link for the core; `lead` marks a leadership change (retried at once). */
-    end(c: CloseInfo, lead = false): void {
-      if (this.readyState === 3) return;
-      this.readyState = 3;
-      if (link === this) link = undefined;
-      handover = lead;
-      this.onclose?.(c);
-    }
+      /** The frames up to `upTo` were written by the leader: no longer ours to re-send. */
+      ack(upTo: number): void {
+        while (pending.length && n - pending.length < upTo) bytes -= pending.shift()!;
+      },
 
-    send(d: WireData): void {
-      const s = this.#real;
-      if (s && !fenced) return s.send(d as never);
-      const b = bytes(d);
-      this.#bytes += b;
-      if (s) {
-        this.#held.push(d);
-        return check();
-      }
-      this.#pending.push([++this.#n, b]);
-      post({ k: 'S', e: this.#e, l: this.id, n: this.#n, d, at: now() });
-    }
+      /** Stepping down: the native socket goes unwritten; the held frames go back to the core. */
+      drop(): void {
+        const s = real;
+        real = undefined;
+        if (s) {
+          s.onopen = s.onmessage = s.onclose = s.onerror = noop;
+          s.close();
+        }
+        l.end(LEADER_CHANGED);
+      },
 
-    /** The frames up to `n` were written by the leader: no longer ours to re-send. */
-    ack(n: number): void {
-      const p = this.#pending;
-      while (p.length && p[0]![0] <= n) this.#bytes -= p.shift()![1];
-    }
-
-    write(d: WireData): void {
-      this.#real!.send(d as never);
-    }
-
-    /** Fencing passed: what was held goes out, in order. */
-    flush(): void {
-      if (this.#real?.readyState !== 1) return;
-      for (const d of this.#held) this.write(d);
-      this.#held = [];
-      this.#bytes = 0;
-    }
-
-    /** Stepping down: the native socket goes unwritten; the held frames go back to the core. */
-    drop(): void {
-      const s = this.#real;
-      this.#real = undefined;
-      if (s) {
-        s.onopen = s.onmessage = s.onclose = s.onerror = noop;
-        s.close();
-      }
-      this.end(LEADER_CHANGED, true);
-    }
-
-    close(code?: number, reason?: string): void {
-      const s = this.#real;
-      if (s) return code === undefined ? s.close() : s.close(code, reason);
-      // Like the native close(): the state changes now, the close event comes a moment later.
-      this.readyState = 2;
-      queueMicrotask(() => this.end({ code: code ?? 1005, reason: reason ?? '', wasClean: true }));
-    }
+      close(code?: number, reason?: string): void {
+        if (real) return real.close(code, reason);
+        // Like the native close(): the state changes now, the close event comes a moment later.
+        l.readyState = 2;
+        queueMicrotask(() => l.end({ code: code ?? 1005, reason: reason ?? '', wasClean: true }));
+      },
+    } as Link;
+    link = l;
+    if (leader) l.lead();
+    else if (open) queueMicrotask(() => !leader && open && l.up(open));
+    return l;
   }
 
-  /** Granted the lock: lead with a higher epoch than any seen, or stored by a leader before. */
+
+  /** Granted the lock: lead with a higher epoch than any seen. */
   const lead = (): void => {
     leader = true;
-    fenced = verifying = false;
+    fenced = false;
     open = null;
-    expect.clear();
-    epoch++;
+    expect = {};
     // Who holds the lock now is this tab: a later check compares the holder with it.
-    me = locks!.query().then((q) => q.held?.find((l) => l.name === key)?.clientId, () => undefined);
-    post({ k: 'L', e: epoch, o: null });
+    me = holder();
+    post([L, ++epoch, null]);
     const l = link;
     if (l?.readyState === 0) l.lead();
-    else if (l?.readyState === 1) l.end(LEADER_CHANGED, true);
+    else if (l?.readyState === 1) l.end(LEADER_CHANGED);
     else host.wake();
     host.changed();
   };
@@ -294,99 +301,106 @@ export function tabs(options: TabsOptions): Tabs {
     link?.drop();
     if (joined) {
       hello();
-      void request();
+      request();
     }
     host.changed();
   };
 
   /**
    * Asks the lock manager, now that this tab runs, whether it still holds the lock: resumes
-   * writing if so, steps down if not. A freeze after the question voids the answer.
+   * writing if so, steps down if not. A fencing after the question voids the answer.
    */
   const check = (): void => {
-    if (!fenced || verifying) return;
-    verifying = true;
-    const c = checks;
-    void Promise.all([me, locks!.query().catch(noop)]).then(([mine, q]) => {
-      if (c !== checks || !leader) return;
-      verifying = false;
-      if (!mine || !q?.held?.some((l) => l.name === key && l.clientId === mine)) return stepDown();
-      fenced = false;
-      link?.flush();
-      const s = stash;
-      stash = [];
-      s.forEach(take);
-    });
-  };
-  const fence = (): void => {
-    fenced = true;
-    verifying = false;
-    ++checks;
+    if (fenced && asking !== checks) {
+      const c = (asking = checks);
+      const t = now();
+      void Promise.all([me, holder()]).then(([mine, now]) => {
+        if (c !== checks || !leader) return;
+        if (!mine || mine !== now) return stepDown();
+        fenced = false;
+        okAt = t;
+        const s = stash;
+        stash = [];
+        s.forEach(take);
+      });
+    }
   };
 
-  /** A follower's frame, in the leader: written once, in order, and acknowledged. */
-  const take = (m: Msg): void => {
-    // A frame that waited this long means this tab was stalled and may have been replaced.
-    if (!fenced && now() - m.at! > stealAfter / 2) fence();
+  /** A frame for the socket, in the leader: written once, in order, and acknowledged. */
+  const take = (m: Send): void => {
+    // A frame that waited this long (since it was sent, or since the last check, whichever is
+    // later) means this tab was stalled and may have been replaced.
+    if (!fenced && now() - Math.max(m[5], okAt) > stealAfter / 2) {
+      fenced = true;
+      ++checks;
+    }
     if (fenced) {
       stash.push(m);
       return check();
     }
     const l = link;
-    const want = expect.get(m.l!) ?? 1;
-    if (m.e !== epoch || l?.readyState !== 1 || m.n !== want) return;
-    expect.set(m.l!, want + 1);
-    l.write(m.d as WireData);
-    post({ k: 'A', e: epoch, l: m.l, n: m.n });
+    const n = expect[m[2]] ?? 1;
+    if (m[1] === epoch && l?.readyState === 1 && m[3] === n) {
+      expect[m[2]] = n + 1;
+      l.send(m[4]);
+      post([A, epoch, m[2], n]);
+      if (m[2] === l.id) l.ack(n);
+    }
   };
 
   const receive = ({ data: m }: MessageEvent<Msg>): void => {
-    if (m.e > epoch) {
+    if (m[1] > epoch) {
       // A newer leadership exists: a leader steps down, a follower's link to the old one ends.
-      epoch = m.e;
+      epoch = m[1];
       if (leader) stepDown();
       open = null;
-      if (link?.readyState === 1) link.end(LEADER_CHANGED, true);
+      if (link?.readyState === 1) link.end(LEADER_CHANGED);
     }
-    if (m.k === 'S') return leader ? take(m) : undefined;
-    // A fenced leader does not claim to be alive before it knows it still leads.
-    if (m.k === 'H') return leader ? (fenced ? check() : post({ k: 'L', e: epoch, o: open })) : undefined;
-    if (leader || m.e < epoch) return;
-    heard = now();
-    if (m.k === 'L') {
-      open = m.o!;
-      if (open && link) link.up(open);
-      else if (open) host.wake();
-    } else if (m.k === 'C') {
-      open = null;
-      link?.end(m.c!);
-    } else if (m.k === 'M') {
-      if (!m.t || m.t === id) link?.recv(m.d);
-    } else if (m.l === link?.id) link!.ack(m.n!);
+    if (leader) {
+      if (m[0] === S) take(m);
+      // A fenced leader does not claim to be alive before it knows it still leads.
+      else if (m[0] === H) {
+        if (fenced) check();
+        else post([L, epoch, open]);
+      }
+    } else if (m[1] === epoch && m[0] > S) {
+      heard = now();
+      if (m[0] === L) {
+        if ((open = m[2])) {
+          if (link) link.up(open);
+          else host.wake();
+        }
+      } else if (m[0] === C) {
+        open = null;
+        link?.end(m[2]);
+      } else if (m[0] === M) {
+        if (!m[3] || m[3] === id) link?.recv(m[2]);
+      } else if (m[2] === link?.id) link!.ack((m as Ack)[3]);
+    }
   };
 
   /** Queues for the lock (or steals it); resolves when granted or refused. */
-  const request = (steal = false): Promise<void> =>
-    new Promise((granted) => {
-      const g = ++gen;
-      abort?.();
-      const ac = new AbortController();
-      abort = () => ac.abort();
-      locks!
-        .request(key, steal ? { steal } : { signal: ac.signal }, async () => {
-          if (g !== gen) return;
-          lead();
-          granted();
-          await new Promise<void>((r) => (release = r));
-        })
-        .catch(() => {
-          granted();
-          // Stolen from this tab, or refused: follow, and queue again.
-          if (g !== gen) return;
-          if (leader) stepDown();
-          else if (joined) void request();
-        });
-    });
+  /** Queues for the lock (or steals it); `done` runs when it is granted or refused. */
+  const request = (steal?: boolean, done = noop): void => {
+    const g = ++gen;
+    lockAc?.abort();
+    lockAc = new AbortController();
+    locks!
+      .request(key, steal ? { steal } : { signal: lockAc.signal }, () => {
+        if (g !== gen) return;
+        lead();
+        done();
+        // Held until this tab steps down or leaves.
+        return new Promise<void>((r) => (release = r));
+      })
+      .catch(() => {
+        done();
+        // Stolen from this tab, or refused: follow, and queue again.
+        if (g !== gen) return;
+        if (leader) stepDown();
+        else if (joined) request();
+      });
+  };
 
   // Only a timer says when to ask; the lock says who leads.
   const ping = (): void => {
@@ -395,49 +409,24 @@ export function tabs(options: TabsOptions): Tabs {
     const a = asked;
     if (a > heard && t - a > stealAfter) {
       asked = 0;
-      void locks!.request(`${key} steal`, { ifAvailable: true }, async (l) => {
-        // One stealer at a time; and none if the leader spoke meanwhile.
-        if (l && !leader && heard < a) await request(true);
-      });
+      // One stealer at a time (held until the steal is decided); none if the leader spoke meanwhile.
+      void locks!.request(`${key} steal`, { ifAvailable: true }, (l) => (l && !leader && heard < a ? new Promise<void>((r) => request(true, r)) : undefined));
     } else if (t - heard > stealAfter / 4 && asked <= heard) {
       asked = t;
-      post({ k: 'H', e: epoch });
+      post([H, epoch]);
     }
   };
 
-  /** Asks who leads (and whether its socket is open); unanswered, it leads to a steal. */
+  /** Asks who leads (and whether its socket is open) now; unanswered, it leads to a steal. */
   const hello = (): void => {
-    heard = now() - 1;
-    asked = now();
-    post({ k: 'H', e: epoch });
-  };
-
-  const join = (): void => {
-    if (joined || stored || !shared) return;
-    joined = true;
-    bc = new BroadcastChannel(key);
-    bc.onmessage = receive;
-    hello();
-    tick = setInterval(ping, stealAfter / 4);
-    void request();
-  };
-
-  const leave = (): void => {
-    if (!joined) return;
-    joined = false;
-    ++gen;
-    abort?.();
-    if (leader) {
-      leader = false;
-      release?.();
-    }
-    clearInterval(tick);
-    bc?.close();
-    bc = undefined;
+    heard = asked = 0;
+    ping();
   };
 
   const page: Record<string, (ev: Event) => void> = {
-    freeze: () => leader && fence(),
+    freeze: () => {
+      if (leader) fenced = !!++checks;
+    },
     resume: check,
     pagehide: (ev) => {
       if ((ev as PageTransitionEvent).persisted) {
@@ -445,54 +434,60 @@ export function tabs(options: TabsOptions): Tabs {
         leave();
       }
     },
-    pageshow: (ev) => {
-      if ((ev as PageTransitionEvent).persisted && stored) {
+    pageshow: () => {
+      if (stored) {
         stored = false;
         join();
       }
     },
   };
-  const listen = (on: boolean): void => {
-    if (!shared) return;
-    for (const [type, f] of Object.entries(page)) {
-      const target: EventTarget | undefined = type[0] === 'p' ? globalThis : globalThis.document;
-      if (on) target?.addEventListener(type, f);
-      else target?.removeEventListener(type, f);
-    }
+
+  const join = (): void => {
+    if (joined || stored || !shared) return;
+    joined = true;
+    pageAc?.abort();
+    const signal = (pageAc = new AbortController()).signal;
+    for (const type in page) (type[0] === 'p' ? globalThis : globalThis.document)?.addEventListener(type, page[type]!, { signal });
+    bc = new BroadcastChannel(key);
+    bc.onmessage = receive;
+    hello();
+    tick = setInterval(ping, stealAfter / 4);
+    request();
+  };
+
+  const leave = (): void => {
+    if (!joined) return;
+    joined = leader = false;
+    ++gen;
+    lockAc?.abort();
+    release?.();
+    clearInterval(tick);
+    bc!.close();
+    bc = undefined;
   };
 
   const plugin: Plugin = {
     init: (h) => void (host = h),
     state(to) {
-      if (to !== 'closed') {
-        if (!joined && !stored) listen(true);
-        join();
-      } else {
-        leave();
-        listen(false);
-        stored = false;
-      }
+      if (to !== 'closed') return join();
+      leave();
+      pageAc?.abort();
+      stored = false;
     },
     hold: () => !leader && !open,
-    close() {
-      const h = handover;
-      handover = false;
-      // A follower waits for the leader (held) instead of spending its own retries.
-      return h || !leader ? { retry: 'now' } : undefined;
-    },
+    // A follower waits for the leader (held) instead of spending its own retries; a link ended
+    // by a change of leader is retried at once.
+    close: (c) => (!leader || c.reason === CHANGED ? { retry: 'now' } : undefined),
     snapshot: () => ({ leader, shared }),
   };
 
-  let used = false;
   return {
     id,
     shared,
     options(o) {
-      if (used) bad('options() was called twice: one tabs() per client');
-      used = true;
-      const own = o?.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket!;
-      Real = own;
-      return { ...o, WebSocket: shared ? (Link as unknown as WebSocketConstructor) : own, plugins: [...(o?.plugins ?? []), plugin] } as never;
+      if (Real) bad('options() called twice');
+      Real = o?.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket!;
+      return { ...o, WebSocket: shared ? (Link as unknown as WebSocketConstructor) : Real, plugins: [...(o?.plugins ?? []), plugin] } as never;
     },
   };
 }
