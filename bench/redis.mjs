@@ -1,7 +1,8 @@
 // The Redis engine's benchmark (not part of `npm test`; builds dist/ first when it is missing).
 //   node bench/redis.mjs [messages=20000] [sessions=2000] [topicMessages=10000]
 // Uses REDIS_URL when set, else starts its own redis-server (/usr/bin/redis-server, or
-// $REDIS_SERVER) on a free port with no persistence, and stops it at the end.
+// $REDIS_SERVER) on a free port with no persistence, and stops it at the end. BENCH_DEBUG=1
+// prints each round.
 // 1. Messages per second through one instance, client → server (ws.send with the reliable
 //    plug-in, counted in onMessage) and server → client (rel.send(sessionId)), with the memory
 //    engine and with the Redis engine, alternating rounds in the same run (median of 3).
@@ -64,7 +65,7 @@ async function round(kind, url, down) {
   const all = new Promise((r) => (done = r));
   const engine = kind === 'redis' ? redisEngine({ url, prefix: `bench${++prefixes}:` }) : memoryEngine();
   if (kind === 'redis') await engine.ready();
-  const rel = attach(wss, { engine, onMessage: () => ++got === N && done() });
+  const rel = attach(wss, { engine, onError: () => undefined, onMessage: () => ++got === N && done() });
   const plugin = reliable({ storageKey: false });
   const ws = new ResilientWebSocket(`ws://127.0.0.1:${port}`, [], {
     WebSocket,
@@ -105,7 +106,7 @@ async function idleSessions(url, db) {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   const port = await listen(wss);
   const engine = redisEngine({ url, prefix: 'idle:' });
-  const rel = attach(wss, { engine, sessionTtlMs: 600_000 });
+  const rel = attach(wss, { engine, onError: () => undefined, sessionTtlMs: 600_000 });
   const open = async (n) => {
     for (let i = 0; i < n; i += 100) {
       await Promise.all(
@@ -154,7 +155,10 @@ try {
   const rates = { up: { memory: [], redis: [] }, down: { memory: [], redis: [] } };
   for (let i = 0; i < ROUNDS; i++) {
     for (const dir of ['up', 'down']) {
-      for (const kind of ['memory', 'redis']) rates[dir][kind].push(await round(kind, redis.url, dir === 'down'));
+      for (const kind of ['memory', 'redis']) {
+        rates[dir][kind].push(await round(kind, redis.url, dir === 'down'));
+        if (process.env.BENCH_DEBUG) console.log(dir, kind, Math.round(rates[dir][kind].at(-1)));
+      }
     }
   }
   const idle = await idleSessions(redis.url, db);
