@@ -1,25 +1,4 @@
+// The full entry: everything of `resilient-ws/core`, with the class that builds the plug-ins in
+// from the v1 option objects (an explicit export wins over the star export of the same name).
+export * from './core.js';
 export { ResilientWebSocket, DEFAULTS, type Options } from './full.js';
-export type { DomHandler, SendOptions, SendResult } from './client.js';
-export { ResilientWebSocketError, isResilientWebSocketError, type ErrorCode } from './errors.js';
-export { jsonCodec, type Codec, type IncomingData, type WireData } from './codec.js';
-export { base64url, tokenAuth, type AuthOptions, type TokenProvider, type TokenRequest } from './auth.js';
-export { heartbeat, type HeartbeatOptions } from './heartbeat.js';
-export { pageLife, type PageOptions } from './page.js';
-export { backoff, type BackoffOptions, type Jitter } from './backoff.js';
-export {
-  readRetryAfter,
-  type BaseOptions,
-  type CoreOptions,
-  type LazyOptions,
-  type ReconnectOptions,
-  type QueueOptions,
-  type CloseInfo,
-  type UrlProvider,
-  type ProtocolsProvider,
-  type Provider,
-  type WebSocketConstructor,
-  type WebSocketLike,
-} from './options.js';
-export type { AttemptPlan, CloseDecision, Plugin, PluginHost } from './plugin.js';
-export type { ClientEvents, ClientEventType, DropReason, GiveupReason, Handler, Snapshot } from './events.js';
-export type { State } from './state.js';

@@ -2,7 +2,7 @@
 // processes; each is killed in turn while messages flow both ways, and restarted. Nothing that
 // was acknowledged is lost, nothing arrives twice, nothing out of order.
 import { createClient } from 'redis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { ResilientWebSocket } from '../../src/index.js';
 import { reliable } from '../../src/reliable.js';
@@ -10,24 +10,10 @@ import { ChildInstance } from '../support/child-instance.js';
 import { effectKeys, startApp } from '../support/redis-app.js';
 import { RedisServer } from '../support/redis-server.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { until as waitUntil, useCleanups } from '../support/until.js';
+const until = (what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> => waitUntil(what, check, ms);
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-/** Resolves when `check()` holds, re-checked every few ms; rejects after `ms` with `what`. */
-function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = async (): Promise<void> => {
-      if (await check()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(() => void tick(), 5);
-    };
-    void tick();
-  });
-}
+const cleanups = useCleanups();
 
 const numbered = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
 

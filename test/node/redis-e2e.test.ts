@@ -2,31 +2,17 @@
 // the other every few hundred ms (and every few hundred messages), 10 000 numbered messages each
 // way and 10 000 topic messages: every one once, in order.
 import { createClient } from 'redis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { ResilientWebSocket } from '../../src/index.js';
 import { reliable, type Reliable } from '../../src/reliable.js';
 import { effectKeys, startApp, type AppInstance } from '../support/redis-app.js';
 import { RedisServer } from '../support/redis-server.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { until as waitUntil, useCleanups } from '../support/until.js';
+const until = (what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> => waitUntil(what, check, ms);
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-/** Resolves when `check()` holds, re-checked every few ms; rejects after `ms` with `what`. */
-function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = async (): Promise<void> => {
-      if (await check()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(() => void tick(), 5);
-    };
-    void tick();
-  });
-}
+const cleanups = useCleanups();
 
 function client(port: number, rel: Reliable): { ws: ResilientWebSocket<string, string>; got: string[]; at: string[] } {
   const ws = new ResilientWebSocket<string, string>(`ws://127.0.0.1:${port}`, [], {

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisEngine, RedisEngineError, type RedisEngine } from '../../src/server/redis.js';
 import type { Doorbell } from '../../src/server/engine.js';
 import { RedisServer } from '../support/redis-server.js';
+import { until as waitUntil } from '../support/until.js';
+const until = (what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> => waitUntil(what, check, ms);
 
 let redis: RedisServer;
 const engines: RedisEngine[] = [];
@@ -26,18 +28,6 @@ function engine(extra: Parameters<typeof redisEngine>[0] | object = {}): RedisEn
 
 const text = (s: string) => ({ data: Buffer.from(s), binary: false });
 const init = { tokenHash: 'ab'.repeat(32), owner: undefined };
-
-function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = async (): Promise<void> => {
-      if (await check()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(() => void tick(), 10);
-    };
-    void tick();
-  });
-}
 
 describe('redisEngine', () => {
   it('validates its options', () => {

@@ -2,31 +2,17 @@
 // that was not stored, the health flag and typed errors say so, and service comes back with
 // Redis. Two cases: Redis unreachable for a while with its data kept (a network cut, here a
 // proxy in front of it) resumes every session; Redis restarted empty (no persistence) resets them.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket as NodeWebSocket } from 'ws';
 import { ResilientWebSocket } from '../../src/index.js';
 import { reliable, type Reliable } from '../../src/reliable.js';
 import { Effects, startApp, type AppInstance } from '../support/redis-app.js';
 import { RedisServer } from '../support/redis-server.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { until as waitUntil, useCleanups } from '../support/until.js';
+const until = (what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => waitUntil(what, check, ms);
 
-const cleanups: Array<() => Promise<unknown> | unknown> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-/** Resolves when `check()` holds, re-checked every few ms; rejects after `ms` with `what`. */
-function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = async (): Promise<void> => {
-      if (await check()) return resolve();
-      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(() => void tick(), 5);
-    };
-    void tick();
-  });
-}
+const cleanups = useCleanups();
 
 const numbered = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i + 1}`);
 
