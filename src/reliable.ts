@@ -70,6 +70,9 @@ export const PROTOCOL = 'rws.v1';
 /** The length of a frame the plug-in made: a string, a `Uint8Array` or a `Blob`. */
 const size = (w: WireData): number => (w as string).length ?? (w as Blob).size;
 
+/** A Latin-1 string as bytes: an ASCII header, or a binary frame saved as a string. */
+const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
 /** `head` (ASCII) in front of `w`: text stays text, bytes stay bytes. */
 function wrap(head: string, w: WireData): WireData {
   if (typeof w == 'string') return head + w;
@@ -77,8 +80,8 @@ function wrap(head: string, w: WireData): WireData {
   // An ArrayBuffer has no `buffer`, and then no offset: the whole buffer.
   const v = w as Uint8Array;
   const u = new Uint8Array(head.length + v.byteLength);
+  u.set(latin1(head));
   u.set(new Uint8Array(v.buffer ?? v, v.byteOffset, v.byteLength), head.length);
-  for (let i = 0; i < head.length; i++) u[i] = head.charCodeAt(i);
   return u;
 }
 
@@ -87,7 +90,7 @@ function wrap(head: string, w: WireData): WireData {
  * `isResilientWebSocketError()` and `instanceof` read, and the class would double the bundle.
  */
 const oops = (code: ErrorCode, m: string): ResilientWebSocketError =>
-  Object.assign(new Error(m), { name: 'ResilientWebSocketError', code, [Symbol.for('resilient-ws.error')]: true });
+  Object.assign(Error(m), { name: 'ResilientWebSocketError', code, [Symbol.for('resilient-ws.error')]: true });
 
 /**
  * End-to-end delivery (SPEC §12) against the server companion `resilient-ws/server`: every
@@ -110,65 +113,63 @@ const oops = (code: ErrorCode, m: string): ResilientWebSocketError =>
 export function reliable(options: ReliableOptions = {}): Reliable {
   const { storageKey: key = 'rws.session', ackDelayMs = 20, maxBytes = 32 << 20 } = options;
   let host: PluginHost;
-  /** 0 unknown, 1 rws.v1, 2 a plain server. */
-  let mode = 0;
-  let live = false;
-  let token = '';
-  let epoch = '';
+  /** Unknown (falsy), 1 rws.v1, 2 a plain server. */
+  let mode: number | undefined;
+  let live: boolean | undefined;
+  let token: string | undefined;
+  let epoch!: string;
   let received = 0;
   let ackSent = 0;
   let next = 1;
-  /** The frames numbered and not acknowledged, `out[0]` numbered `first`. */
+  /** The frames numbered and not acknowledged, `held` bytes in all: `out[0]` is `next - out.length`. */
   let out: WireData[] = [];
-  let first = 1;
-  let bytes = 0;
-  /** The promises of `sendReliable()`, by number, in order. */
-  const waiting = new Map<number, [() => void, (e: Error) => void]>();
+  let held = 0;
+  /**
+   * The `resolve` of each `sendReliable()` promise at the index of its frame in `out` (holes for
+   * plain `send()`s), so one splice settles what an ack covers. A reset resolves them with a
+   * rejected promise, which rejects them: one function per message, not two.
+   */
+  let waiting: Array<((v?: Promise<never>) => void) | undefined> = [];
   let topics: Record<string, [string, number]> = {};
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let hooked = false;
+  // `void`: clearTimeout() returns it, and resets the timer in the same expression.
+  let timer: ReturnType<typeof setTimeout> | void;
   /** `sendReliable()` before the first open waits to learn whether the server speaks rws.v1. */
   let learnt!: () => void;
   const known = new Promise<void>((r) => (learnt = r));
 
+  /** Sends the cumulative ack now; also stops the timer, which is all it does when not live. */
   const ack = (): void => {
-    clearTimeout(timer);
-    timer = undefined;
+    timer = clearTimeout(timer as ReturnType<typeof setTimeout>);
     if (live && received > ackSent) host.control('\x05' + (ackSent = received).toString(36));
   };
-  const acked = (n: number): void => {
-    // One splice per (coalesced) ack: a shift() per message is quadratic on a long backlog.
-    for (const f of out.splice(0, n - first + 1)) bytes -= size(f);
-    first = Math.max(first, n + 1);
-    for (const [s, r] of waiting) {
-      if (s > n) break;
-      waiting.delete(s);
-      r[0]();
-    }
-  };
-  const save = (): void => {
+  /**
+   * On `pagehide` and on every `visibilitychange` (it bubbles to the window): hidden is the one
+   * that matters, and saving again when the page shows costs one write and changes nothing.
+   */
+  const save = (keep?: unknown): void => {
     try {
-      // A Blob cannot be read synchronously (it has no reduce): with one unacknowledged, nothing is saved.
-      const u = out.map((f) => (typeof f == 'string' ? f : [btoa((f as Uint8Array).reduce((s, c) => s + String.fromCharCode(c), ''))]));
-      if (key && token) sessionStorage.setItem(key, JSON.stringify({ s: token, e: epoch, r: received, n: next, t: topics, u }));
+      // A binary frame as a Latin-1 string, a char per byte. A Blob cannot be read synchronously
+      // (it has no reduce): with one unacknowledged, nothing is saved.
+      // First forget the last entry: a write that fails below must not leave an older one to
+      // resume from, with numbers the server already has.
+      if (key) sessionStorage.removeItem(key);
+      const u = out.map((f) => (typeof f == 'string' ? f : [(f as Uint8Array).reduce((s, c) => s + String.fromCharCode(c), '')]));
+      if (key && token && keep !== 0) sessionStorage.setItem(key, JSON.stringify({ s: token, e: epoch, r: received, t: topics, n: next, b: held, u }));
     } catch {
       // Storage full or forbidden: the session is just not resumable after a reload.
     }
   };
-  const onHide = (): void => void (document.visibilityState == 'hidden' && save());
 
-  const plugin: Reliable = {
+  return {
     ownsResend: true,
     binaryType: 'arraybuffer',
     init(h) {
       host = h;
       try {
-        const d = JSON.parse((key && sessionStorage.getItem(key)) || '') as { s: string; e: string; r: number; n: number; t: typeof topics; u: Array<string | [string]> };
+        const d = JSON.parse((key && sessionStorage.getItem(key)) || '') as { s: string; e: string; r: number; n: number; t: typeof topics; b: number; u: Array<string | [string]> };
         sessionStorage.removeItem(key as string);
-        ({ s: token, e: epoch, r: received, n: next, t: topics } = d);
-        out = d.u.map((f) => (typeof f == 'string' ? f : Uint8Array.from(atob(f[0]), (c) => c.charCodeAt(0))));
-        first = next - out.length;
-        bytes = out.reduce((n, f) => n + size(f), 0);
+        ({ s: token, e: epoch, r: received, t: topics, n: next, b: held } = d);
+        out = d.u.map((f) => (typeof f == 'string' ? f : latin1(f[0])));
         mode = 1;
       } catch {
         // No storage (Node, a sandboxed frame), no entry (also with `storageKey: false`), or a corrupt one: start fresh.
@@ -177,83 +178,91 @@ export function reliable(options: ReliableOptions = {}): Reliable {
     state(to) {
       if (to != 'open') {
         live = false;
-        clearTimeout(timer);
-        timer = undefined;
+        ack();
       }
-      if (typeof window != 'undefined' && hooked != (hooked = to != 'closed')) {
-        const m = hooked ? 'addEventListener' : 'removeEventListener';
-        window[m]('pagehide', save);
-        document[m]('visibilitychange', onHide);
-      }
+      // Adding a listener twice, or removing one never added, does nothing: no flag needed.
+      const closed = to == 'closed';
+      const m = closed ? 'removeEventListener' : 'addEventListener';
+      globalThis.window?.[m]('pagehide', save);
+      globalThis.window?.[m]('visibilitychange', save);
+      // Closed for good: nothing to resume after a reload (`save(0)` only forgets; listeners pass an Event).
+      if (closed) save(0);
     },
     attempt(plan) {
-      plan.protocols.push(...plan.protocols.map((p) => `${PROTOCOL}.${p}`), PROTOCOL);
+      plan.protocols.push(...plan.protocols.map((p) => PROTOCOL + '.' + p), PROTOCOL);
     },
     open(protocol) {
-      live = protocol == PROTOCOL || protocol.startsWith(PROTOCOL + '.');
-      if (live) {
-        mode = 1;
-        ackSent = received;
-        host.control('\x01' + JSON.stringify(token ? { s: token, e: epoch, r: received, t: topics } : {}));
-        // Pipelined: the server drops what it already has, and all of it after a reset.
-        for (const f of out) host.control(f);
-      } else if (!token) mode = 2;
       learnt();
-      if (live) return protocol.slice(7);
+      // `rws.v1`, or `rws.v1.<app>`.
+      if (!(live = !(protocol + '.').indexOf(PROTOCOL + '.'))) {
+        if (!token) mode = 2;
+        return;
+      }
+      mode = 1;
+      ackSent = received;
+      host.control('\x01' + JSON.stringify(token ? { s: token, e: epoch, r: received, t: topics } : {}));
+      // Pipelined: the server drops what it already has, and all of it after a reset.
+      for (const f of out) host.control(f);
+      return protocol.slice(7);
     },
     send(w, volatile) {
-      // Numbers go only to frames that will be sent: after close(), send() drops the message.
-      if (mode != 1 || /^clos/.test(host.state)) return w;
+      // Numbers go only to frames that will be sent: after close() (closing, closed), send() drops the message.
+      if (mode != 1 || host.state[1] == 'l') return w;
       if (volatile) return wrap('\x06', w);
       const f = wrap(`\x03${(next++).toString(36)}:`, w);
       out.push(f);
-      bytes += size(f);
+      held += size(f);
       return f;
     },
     receive(raw: IncomingData): IncomingData | null | void {
       if (!live) return;
-      const u = typeof raw == 'string' ? 0 : new Uint8Array(raw as ArrayBuffer);
-      const s = raw as string;
-      const k = u ? u[0]! : s.charCodeAt(0);
-      if (!(k > 0 && k < 9)) return;
-      if (k == 6) return s.slice(1);
-      if (k == 5) {
-        acked(parseInt(s.slice(1), 36));
-        return null;
-      }
-      if (k == 2 || k == 8) {
-        const v = JSON.parse(s.slice(1)) as { s: string; e: string; r: number; x?: string; t: string; o: number };
-        if (k == 8) topics[v.t] = [v.e, v.o];
-        else if (v.x) {
-          const lost = out.length;
-          const e = oops('SESSION_RESET', `session reset (${v.x})`);
-          for (const [, r] of waiting) r[1](e);
-          waiting.clear();
+      // One parser for both frame kinds: the header is ASCII, so a binary frame's first bytes read
+      // as Latin-1 keep their offsets (256 of them: a topic name has at most 200).
+      const s = typeof raw == 'string' ? raw : String.fromCharCode(...new Uint8Array((raw as ArrayBuffer).slice(0, 256)));
+      const k = s.charCodeAt(0);
+      // Not an envelope (an app's frame the server sent past the companion), or empty (NaN).
+      if (!(k < 9 && k)) return;
+      // `slice` is the same call on a string and an ArrayBuffer.
+      if (k == 6) return raw.slice(1);
+      // parseInt stops at the `,` or the `:` of a header.
+      const n = parseInt(s.slice(1), 36);
+      if (k == 2 || k == 5 || k == 8) {
+        // Control frames (text): an ack is `{ r }` in short.
+        const v = (k == 5 ? { r: n } : JSON.parse(s.slice(1))) as { s: string; e: string; r: number; x?: string; t?: string; o: number };
+        let lost = 0;
+        if (k == 8) topics[v.t!] = [v.e, v.o];
+        else if (k == 2 && ((token = v.s), (epoch = v.e), v.x)) {
+          lost = out.length;
+          const e = oops('SESSION_RESET', 'reset: ' + v.x);
+          for (const w of waiting) w?.(Promise.reject(e));
           out = [];
-          first = next;
-          bytes = received = ackSent = 0;
+          waiting = [];
+          held = received = ackSent = 0;
           topics = {};
           // Everything numbered below `next` is from the old session; the server drops it.
           host.control(`\x01{"b":${next}}`);
-          host.emit('reset', { reason: v.x, topic: undefined, lost });
-        } else acked(v.r);
-        if (k == 2) [token, epoch] = [v.s, v.e];
-        else if (v.x) host.emit('reset', { reason: v.x, topic: v.t, lost: 0 });
+        } else {
+          // One splice per (coalesced) ack: a shift() per message is quadratic on a long backlog.
+          const c = v.r - next + out.length + 1;
+          for (const f of out.splice(0, c)) held -= size(f);
+          for (const w of waiting.splice(0, c)) w?.();
+        }
+        // A welcome has no topic: `topic` is undefined for a session reset.
+        if (v.x) host.emit('reset', { reason: v.x, topic: v.t, lost });
         return null;
       }
-      // `seq:` or `offset,topic:` then the payload, the same for text and binary frames.
-      const i = u ? u.indexOf(58) : s.indexOf(':');
-      const [a, t] = (u ? String.fromCharCode(...u.subarray(1, i)) : s.slice(1, i)).split(',');
-      const n = parseInt(a!, 36);
-      if (!(n >= 0)) return;
-      const body = s.slice(i + 1);
+      // `seq:` or `offset,topic:` then the payload. A number already delivered, or none (NaN: a
+      // malformed header), is dropped.
+      const i = s.indexOf(':');
+      const body = raw.slice(i + 1);
       if (k == 7) {
-        const p = topics[t!];
-        if (p && n <= p[1]) return null;
-        topics[t!] = [p ? p[0] : epoch, n];
+        const t = s.slice(s.indexOf(',') + 1, i);
+        const p = topics[t];
+        if (!(n > (p ? p[1] : -1))) return null;
+        topics[t] = [p ? p[0] : epoch, n];
         return body;
       }
-      if (n <= received) return null;
+      if (!(n > received)) return null;
       if (n > received + 1) {
         host.lost({ code: 4491, reason: 'rws: sequence gap', wasClean: false });
         return null;
@@ -265,17 +274,16 @@ export function reliable(options: ReliableOptions = {}): Reliable {
     },
     async sendReliable(data) {
       if (!mode) await known;
-      if (mode > 1) throw oops('PROTOCOL_MISMATCH', 'no rws.v1 server');
-      if (bytes > maxBytes) throw oops('QUEUE_FULL', `over ${maxBytes} bytes unacknowledged`);
+      if (mode! > 1) throw oops('PROTOCOL_MISMATCH', 'no rws.v1');
+      if (held > maxBytes) throw oops('QUEUE_FULL', 'over maxBytes');
       const n = next;
       host.send(data);
       // Not numbered: dropped (after close()), or the core refused it.
-      if (n == next) throw oops('CLOSED', 'message dropped');
-      return new Promise<void>((resolve, reject) => waiting.set(n, [resolve, reject]));
+      if (n == next) throw oops('CLOSED', 'dropped');
+      return new Promise<void>((r) => (waiting[out.length - 1] = r));
     },
     get unacked() {
       return out.length;
     },
   };
-  return plugin;
 }

@@ -208,6 +208,32 @@ describe('reliable: end to end', () => {
     expect(s.got.get(s.sessions[1]!.id)).toEqual(['from-b']);
   });
 
+  it('a save that fails leaves no older entry to resume from, and close() forgets the session', async () => {
+    const s = await server();
+    const store = fakeStorage();
+    const page = fakePage();
+    const rel = reliable({ storageKey: 'k' });
+    const c = client(s.port, rel, { page: false });
+    await rel.sendReliable('one');
+    page.hide();
+    expect(store.has('k')).toBe(true);
+    // The next save cannot be written (storage full): the stale entry must not survive it, or a
+    // reload would resume with numbers the server already has and lose messages quietly.
+    (globalThis as { sessionStorage: { setItem: unknown } }).sessionStorage.setItem = () => {
+      throw new Error('QuotaExceededError');
+    };
+    await rel.sendReliable('two');
+    page.hide();
+    expect(store.has('k')).toBe(false);
+    // A working storage again, then a close for good: nothing is left to resume.
+    const again = fakeStorage();
+    page.hide();
+    expect(again.has('k')).toBe(true);
+    c.ws.close();
+    await until('closed', () => c.ws.state === 'closed');
+    expect(again.has('k')).toBe(false);
+  });
+
   it('after a server restart (memory engine): reset, typed rejections, nothing replayed into the new session', async () => {
     const s1 = await server();
     const p = await proxy(s1.port);
