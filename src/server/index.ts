@@ -31,6 +31,11 @@ export const CloseCode = {
   Evicted: 4494,
   /** The engine failed (storage unreachable); the client retries with backoff. */
   EngineFailed: 4495,
+  /**
+   * `authenticate` refused the first frame (or threw), or a hello came before it accepted one.
+   * 1008 is among `tokenAuth()`'s default `failCodes`: the client fetches a fresh token and retries.
+   */
+  Unauthenticated: 1008,
   /** `ReliableServer.close()`. */
   ServerClosing: 1001,
 } as const;
@@ -77,7 +82,32 @@ export interface AttachOptions {
   onSession?: (session: Session, info: { resumed: boolean; reset: ResetReason | undefined; req: IncomingMessage }) => void;
   /** Engine failures and handler errors. Never given a resume token. Default: `console.error`. */
   onError?: (error: Error) => void;
+  /**
+   * Authentication by a first message (`tokenAuth({ via: 'message' })`, which the client sends
+   * on open, before the plug-in's hello). With this option the companion takes one plain
+   * (unenveloped) frame before the hello and hands it here; the hello and everything after it
+   * wait until the returned promise settles. Return `true` to accept, or a string to accept and
+   * make it the connection's owner (used instead of `owner(req)`). Anything else, a throw or a
+   * rejection refuses: the connection is closed with 1008 (`CloseCode.Unauthenticated`) unless
+   * you closed it yourself (with your own code) first. A hello before an accepted frame is
+   * refused the same way; a second plain frame before the hello is closed with 4492. Without
+   * this option a plain frame before the hello is closed with 4492, as before. The frame holds
+   * a credential: it is never logged or passed to `onError`.
+   */
+  authenticate?: (data: Buffer, context: { socket: WebSocket; req: IncomingMessage; binary: boolean }) => AuthResult | Promise<AuthResult>;
 }
+
+/**
+ * What `authenticate` returns: `true` or an owner to accept, anything else to refuse.
+ *
+ * @example
+ * ```ts
+ * attach(wss, {
+ *   authenticate: async (data) => (await users.byToken(JSON.parse(data.toString()).token))?.id ?? false,
+ * });
+ * ```
+ */
+export type AuthResult = boolean | string | undefined | void;
 
 /** A session's handle, for application code. `id` is public (log it freely); the resume token is not exposed. */
 export interface Session {
@@ -274,6 +304,9 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
     #dead = false;
     /** A reset welcome went out and the client has not confirmed it yet. */
     #pending = false;
+    /** `authenticate` accepted a frame (or there is no `authenticate`), and the owner it named. */
+    #authed = options.authenticate === undefined;
+    #owner: string | undefined;
 
     constructor(
       readonly ws: WebSocket,
@@ -316,6 +349,12 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
     #frame(buf: Buffer, binary: boolean): Promise<void> | void {
       const f = decode(buf, binary);
       if (this.id === undefined) {
+        // The app closed the socket (a refused credential) while its check ran: read no further.
+        if (this.ws.readyState !== this.ws.OPEN) return;
+        if (!this.#authed) {
+          if (f.k === 'plain') return this.#authenticate(f.payload, binary);
+          return this.kill(CloseCode.Unauthenticated, 'rws: not authenticated');
+        }
         if (f.k !== 'hello') return this.kill(CloseCode.NoHello, 'rws: expected hello');
         if (buf.length > MAX_HELLO_BYTES) return this.kill(CloseCode.Malformed, 'rws: hello too large');
         const hello = parseHello(f.json);
@@ -354,8 +393,36 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
       }
     }
 
+    /** The one frame before the hello that `authenticate` judges; frames after it wait for the verdict. */
+    #authenticate(data: Buffer, binary: boolean): Promise<void> | void {
+      const verdict = (r: AuthResult): void => {
+        if (this.#dead || this.ws.readyState !== this.ws.OPEN) return;
+        if (r !== true && typeof r !== 'string') return this.kill(CloseCode.Unauthenticated, 'rws: not authenticated');
+        this.#authed = true;
+        if (typeof r === 'string') this.#owner = r;
+      };
+      const refused = (err: unknown): void => {
+        report(err);
+        verdict(false);
+      };
+      let r: AuthResult | Promise<AuthResult>;
+      try {
+        r = options.authenticate!(data, { socket: this.ws, req: this.req, binary });
+      } catch (err) {
+        return refused(err);
+      }
+      if (r && typeof r === 'object' && typeof r.then === 'function') return r.then(verdict, refused);
+      verdict(r as AuthResult);
+    }
+
     #delivered(seq: number): void {
       this.received = seq;
+      // An async handler that settles after the connection went away: store the position now,
+      // or the next connection would deliver this message again (setReceived only moves forward).
+      if (this.#dead) {
+        if (this.id !== undefined && seq > this.stored) void engine.setReceived(this.id, seq).catch(report);
+        return;
+      }
       this.#scheduleAck(false);
     }
 
@@ -377,7 +444,7 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
     async #hello(h: Hello): Promise<void> {
       clearTimeout(this.#helloTimer);
       const epoch = await engine.epoch();
-      const owner = options.owner?.(this.req);
+      const owner = this.#owner ?? options.owner?.(this.req);
       let reset: ResetReason | undefined;
       let id: string | undefined;
       let token = h.token;
@@ -692,4 +759,4 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
   return api;
 }
 
-export { redisEngine, type RedisEngineOptions } from './redis.js';
+export { redisEngine, RedisEngineError, type RedisEngine, type RedisEngineOptions, type RedisClientLike } from './redis.js';

@@ -349,6 +349,7 @@ describe('server companion: sessions that cannot resume', () => {
 describe('server companion: bad input', () => {
   const cases: Array<[string, (c: RawClient) => void, number, boolean]> = [
     ['data before the hello', (c) => c.send(1, 'x'), CloseCode.NoHello, false],
+    ['a plain frame before the hello (no authenticate option)', (c) => c.ws.send('{"type":"auth"}'), CloseCode.NoHello, false],
     ['a hello that is not JSON', (c) => c.ws.send('\x01{nope'), CloseCode.Malformed, false],
     ['a hello with a bad number', (c) => c.ws.send('\x01{"r":-1}'), CloseCode.Malformed, false],
     ['a hello with bad topics', (c) => c.ws.send('\x01{"t":{"a:b":["e",1]}}'), CloseCode.Malformed, false],
@@ -426,5 +427,79 @@ describe('server companion: topics', () => {
   it('refuses bad topic names', async () => {
     const s = await setup();
     await expect(s.rel.publish('a:b', 'x')).rejects.toMatchObject({ code: 'INVALID_TOPIC' });
+  });
+});
+
+describe('server companion: authentication by a first message', () => {
+  it('hands the plain frame before the hello to authenticate, holds the hello for its verdict, and takes the owner it names', async () => {
+    const seen: string[] = [];
+    let admit!: () => void;
+    const held = new Promise<void>((r) => (admit = r));
+    const s = await setup({
+      authenticate: async (data, { socket, binary }) => {
+        const { user, wait } = JSON.parse(data.toString()) as { user: string; wait?: boolean };
+        seen.push(`${user}:${binary}:${socket.protocol}`);
+        if (wait) await held;
+        return user === 'nobody' ? false : user;
+      },
+      onSession: (session, { resumed }) => seen.push(`session:${resumed}`),
+    });
+    const a = await client(s.port);
+    a.ws.send(JSON.stringify({ user: 'alice', wait: true }));
+    a.ws.send('\x01{}');
+    a.send(1, 'first');
+    await expect.poll(() => seen).toEqual(['alice:false:rws.v1']);
+    // The verdict is pending: the hello and the data behind it wait, unread.
+    expect(a.texts(2)).toEqual([]);
+    admit();
+    await a.until('welcome', () => a.texts(2).length === 1);
+    await a.until('ack', () => a.acks().includes(1));
+    expect(s.got).toEqual(['1:first']);
+    const w = JSON.parse(a.texts(2)[0]!) as Welcome;
+    await a.end();
+
+    // The owner came from authenticate: another user presenting alice's token gets a new session.
+    const m = await client(s.port);
+    m.ws.send(JSON.stringify({ user: 'mallory' }));
+    expect((await m.hello({ s: w.s, e: w.e, r: 0 })).x).toBe('unknown');
+    const b = await client(s.port);
+    b.ws.send(JSON.stringify({ user: 'alice' }));
+    expect((await b.hello({ s: w.s, e: w.e, r: 0 })).x).toBeUndefined();
+    expect(seen.filter((x) => x.startsWith('session:'))).toEqual(['session:false', 'session:false', 'session:true']);
+  });
+
+  it('refuses with 1008 on a false verdict, a throw, or a hello first; the app\'s own close code wins; a second plain frame is 4492', async () => {
+    const s = await setup({
+      authenticate: (data, { socket }) => {
+        const t = data.toString();
+        if (t === 'throw') throw new Error('check failed');
+        if (t === 'mine') socket.close(4001, 'invalid token');
+        return t === 'ok';
+      },
+    });
+    for (const [first, code] of [['no', 1008], ['throw', 1008], ['mine', 4001]] as const) {
+      const c = await client(s.port);
+      c.ws.send(first);
+      c.ws.send('\x01{}');
+      expect(await c.closeCode()).toBe(code);
+      expect(c.texts(2)).toEqual([]);
+    }
+    const early = await client(s.port);
+    early.ws.send('\x01{}');
+    expect(await early.closeCode()).toBe(CloseCode.Unauthenticated);
+    expect(early.closed!.reason).toBe('rws: not authenticated');
+    const twice = await client(s.port);
+    twice.ws.send('ok');
+    twice.ws.send('ok');
+    expect(await twice.closeCode()).toBe(CloseCode.NoHello);
+    expect(s.events).toEqual(['error:check failed']);
+
+    // Accepted connections work as without the option.
+    const fine = await client(s.port);
+    fine.ws.send('ok');
+    await fine.hello();
+    fine.send(1, 'x');
+    await fine.until('ack', () => fine.acks().includes(1));
+    expect(s.got).toEqual(['1:x']);
   });
 });
