@@ -11,6 +11,12 @@ export interface DemoOptions {
   restartDowntimeMs?: number;
   /** Receives one line per connection and fault; silent by default. */
   log?: (line: string) => void;
+  /** The companion's engine (demo/cluster.mjs passes a Redis engine). @default a memory engine */
+  engine?: import('../src/server/engine.js').Engine;
+  /** This instance's name, sent in the welcome (`instance`) so the page shows it. */
+  instance?: string;
+  /** App state shared by instances in one process (demo/cluster.mjs). */
+  shared?: { tokens: Map<string, number>; history: object[]; received: Map<string, number> };
 }
 
 /** The faults behind the page's fault panel (`POST /fault/<name>`). */
@@ -25,6 +31,8 @@ export interface DemoFaults {
   expire(): void;
   /** Stops reading from and writing to one connection (by the id in `welcome`), or all; returns how many. */
   stall(connection?: string): number;
+  /** Destroys one connection (by the id in `welcome`), or all, without a close frame; what its kernel buffers held is lost. Returns how many. */
+  cut(connection?: string): number;
 }
 
 export interface Demo {
@@ -34,6 +42,8 @@ export interface Demo {
   faults: DemoFaults;
   /** How many times the server received the chat message with this client-generated id. */
   received(id: string): number;
+  /** Live WebSocket connections on the server (plain and rws.v1). */
+  connections(): number;
   close(): Promise<void>;
 }
 

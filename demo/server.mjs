@@ -1,6 +1,12 @@
 // The resilient-ws chat demo: one Node.js process serves the page, the built library and the
 // chat WebSocket endpoint on one port, plus fault endpoints that break the connection on
 // purpose so a person can watch the client recover. `npm run demo` runs this file.
+//
+// The chat endpoint speaks two ways on one path. A page with the `reliable()` plug-in offers
+// `rws.v1`, and the server companion (`attach()` from resilient-ws/server, memory engine) numbers,
+// acknowledges and replays its messages; the chat fans out through the companion's `chat` topic.
+// Plain connections (the React page, and the page in its "one connection across tabs" mode) get
+// the same chat as plain JSON frames.
 import { createServer } from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,7 +20,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PUBLIC = join(ROOT, 'demo', 'public');
 const DIST = join(ROOT, 'dist');
 const SRC = join(ROOT, 'src');
-const BUNDLES = ['resilient-ws.umd.min.js', 'resilient-ws.mjs'];
+const BUNDLES = ['resilient-ws.umd.min.js', 'resilient-ws.mjs', 'reliable.mjs', 'tabs.mjs', 'server.mjs'];
 
 const PROTOCOL = 'chat.v1';
 const HISTORY_SIZE = 50;
@@ -25,6 +31,12 @@ const MAX_TEXT = 500;
 const MAX_ID = 64;
 // A client that opened but has not authenticated by then holds a socket for nothing.
 const AUTH_DEADLINE_MS = 10_000;
+// A stalled connection is cut after this long, as a real server's own liveness check would do:
+// the client's heartbeat has given up on it long before (5 s + 3 s), but the server, reading
+// nothing, would never see the client leave.
+const STALL_LIMIT_MS = 20_000;
+// The companion's fan-out topic for the chat.
+const TOPIC = 'chat';
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -111,6 +123,9 @@ const isShortString = (v, max) => typeof v === 'string' && v.length > 0 && v.len
  * @param {number} [options.tokenTtlMs=60000] How long a token from `GET /token` stays valid.
  * @param {number} [options.restartDowntimeMs=2000] How long `/fault/restart` refuses new connections.
  * @param {(line: string) => void} [options.log] Where to report faults and connections; silent by default.
+ * @param {import('resilient-ws/server').Engine} [options.engine] The companion's engine (demo/cluster.mjs: Redis); default memory.
+ * @param {string} [options.instance] This instance's name, sent in the welcome so the page shows it.
+ * @param {{ tokens: Map<string, number>, history: object[], received: Map<string, number> }} [options.shared] App state shared between instances.
  * @returns {Promise<import('./server.d.mts').Demo>}
  */
 export async function startDemo({
@@ -119,18 +134,27 @@ export async function startDemo({
   tokenTtlMs = 60_000,
   restartDowntimeMs = 2000,
   log = () => {},
+  engine,
+  instance,
+  shared,
 } = {}) {
   buildReactDemo();
-  const tokens = new Map();
-  const history = [];
-  const received = new Map();
-  /** @type {Set<import('ws').WebSocket>} */
+  // The companion is the built library (ensureBuilt() makes it), imported by its package name
+  // as an application would import it.
+  const { attach } = await import('resilient-ws/server');
+  // demo/cluster.mjs runs several instances in one process: they share the app's state (as
+  // they would share a database) and the companion's engine state lives in Redis.
+  const tokens = shared?.tokens ?? new Map();
+  const history = shared?.history ?? [];
+  const received = shared?.received ?? new Map();
+  /** Authenticated connections, plain and rws.v1 alike. @type {Set<import('ws').WebSocket>} */
   const members = new Set();
   let nextConnection = 1;
   let refuseUntil = 0;
   let resumeTimer;
 
   const accepting = () => Date.now() >= refuseUntil;
+  const isReliable = (ws) => ws.protocol.startsWith('rws.v1');
 
   function issueToken() {
     // Forget expired tokens so a page left open for days does not grow the map.
@@ -148,33 +172,105 @@ export async function startDemo({
     return expires > Date.now() ? undefined : 'token expired';
   }
 
-  const broadcast = (message) => {
-    const wire = JSON.stringify(message);
-    for (const ws of members) if (!ws.stalled && ws.readyState === ws.OPEN) ws.send(wire);
+  // Presence, pongs and welcomes belong to one connection and are never replayed: plain frames,
+  // also on rws.v1 connections (the plug-in passes a frame without an envelope through as it is).
+  const tell = (ws, message) => {
+    if (!ws.stalled && ws.readyState === ws.OPEN) ws.send(typeof message === 'string' ? message : JSON.stringify(message));
   };
-  const presence = () => broadcast({ type: 'presence', online: members.size });
+  const online = () => [...members].filter((ws) => !ws.stalled).length;
+  const presence = () => {
+    const message = JSON.stringify({ type: 'presence', online: online() });
+    for (const ws of members) tell(ws, message);
+  };
+  // `tab` addresses the welcome to the tab that sent the token (resilient-ws/tabs' `route`);
+  // `now` (server clock) lets the page tell replayed messages from new ones.
+  const welcome = (ws, { tab, resumed } = {}) =>
+    tell(ws, {
+      type: 'welcome',
+      ...(isShortString(tab, MAX_ID) && { tab }),
+      connection: ws.connection,
+      ...(instance && { instance }),
+      online: online(),
+      ...(resumed !== undefined && { resumed }),
+      now: Date.now(),
+      history,
+    });
+
+  /**
+   * An auth message. The first one on a connection admits it, or closes it with 4001. A later
+   * one comes from another tab sharing the connection (resilient-ws/tabs): a valid token gets
+   * that tab a welcome, a refused one is only logged, since closing would cut every tab off.
+   */
+  function admit(ws, msg) {
+    const joining = members.has(ws);
+    const refused = msg?.type === 'auth' ? redeem(msg.token) : 'no token sent';
+    if (refused) {
+      log(`${ws.connection} refused: ${refused}${joining ? ' (another tab; the connection stays)' : ''}`);
+      if (!joining) ws.close(4001, refused);
+      return false;
+    }
+    clearTimeout(ws.deadline);
+    if (!joining) {
+      members.add(ws);
+      presence();
+    }
+    return true;
+  }
+
+  /** A chat message from either kind of connection: stored once, then fanned out. */
+  async function chat(msg) {
+    if (msg?.type !== 'chat' || !isShortString(msg.id, MAX_ID) || !isShortString(msg.name, MAX_NAME) || !isShortString(msg.text, MAX_TEXT)) {
+      return;
+    }
+    const copies = (received.get(msg.id) ?? 0) + 1;
+    received.set(msg.id, copies);
+    // The message's own id is the idempotency key, stored with the effect (the history): the
+    // companion delivers each numbered message once, but a page whose session was reset sends
+    // its unacknowledged messages again, with the same ids, in a new session.
+    if (copies > 1) return;
+    if (received.size > SEEN_IDS) received.delete(received.keys().next().value);
+    const entry = { type: 'chat', id: msg.id, name: msg.name, text: msg.text, at: Date.now() };
+    history.push(entry);
+    if (history.length > HISTORY_SIZE) history.shift();
+    const wire = JSON.stringify(entry);
+    for (const ws of members) if (!isReliable(ws)) tell(ws, wire);
+    // The topic's log replays it to an rws.v1 page that is away now, once it is back. The
+    // companion acknowledges the message only after this promise: a tick means it is stored.
+    await rel.publish(TOPIC, wire);
+  }
 
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: 16 * 1024,
     // The page offers `chat.v1`; a client that offers only other protocols is refused at the
-    // handshake instead of being served a format it did not ask for.
+    // handshake instead of being served a format it did not ask for. The companion wraps this
+    // and answers `rws.v1.chat.v1` to a page that also offers end-to-end delivery.
     handleProtocols: (offered) => (offered.has(PROTOCOL) ? PROTOCOL : false),
   });
 
-  wss.on('connection', (ws) => {
-    ws.connection = `c${nextConnection++}`;
-    ws.stalled = false;
-    const deadline = setTimeout(() => ws.close(4001, 'no token sent'), AUTH_DEADLINE_MS);
-    log(`${ws.connection} connected`);
-
-    ws.on('message', (data, isBinary) => {
-      // A stalled connection stands for a link that silently stopped: nothing is read from it
-      // and nothing is written to it, so only the client's heartbeat can tell.
-      if (ws.stalled) return;
-      const raw = isBinary ? '' : data.toString();
+  const rel = attach(wss, {
+    engine,
+    // `auth.via: 'message'` sends the token as the first frame, before the plug-in's hello.
+    authenticate(data, { socket }) {
+      let msg;
+      try {
+        msg = JSON.parse(data.toString());
+      } catch {
+        // Not JSON: refused below like a missing token.
+      }
+      return admit(socket, msg);
+    },
+    onSession(session, { resumed }) {
+      const ws = session.socket;
+      if (!ws) return;
+      welcome(ws, { resumed });
+      // Idempotent: a resumed session keeps its position in the topic.
+      session.subscribe(TOPIC).catch((err) => log(`subscribe failed: ${err.message}`));
+    },
+    onMessage(data, { session }) {
+      const raw = data.toString();
       if (raw === 'ping') {
-        ws.send('pong');
+        if (session.socket) tell(session.socket, 'pong');
         return;
       }
       let msg;
@@ -183,43 +279,56 @@ export async function startDemo({
       } catch {
         return;
       }
-      if (!members.has(ws)) {
-        if (msg?.type !== 'auth') return;
-        clearTimeout(deadline);
-        const refused = redeem(msg.token);
-        if (refused) {
-          log(`${ws.connection} refused: ${refused}`);
-          ws.close(4001, refused);
-          return;
-        }
-        members.add(ws);
-        ws.send(JSON.stringify({ type: 'welcome', connection: ws.connection, online: members.size, history }));
-        presence();
+      return chat(msg);
+    },
+    onError: (err) => log(`companion: ${err.message}`),
+  });
+
+  wss.on('connection', (ws) => {
+    ws.connection = `c${nextConnection++}`;
+    ws.stalled = false;
+    ws.deadline = setTimeout(() => ws.close(4001, 'no token sent'), AUTH_DEADLINE_MS);
+    log(`${ws.connection} connected (${ws.protocol})`);
+
+    ws.on('message', (data, isBinary) => {
+      // rws.v1 connections are read by the companion (authenticate, onMessage above), which
+      // shows the unwrapped messages here too.
+      if (isReliable(ws)) return;
+      const raw = isBinary ? '' : data.toString();
+      if (raw === 'ping') return tell(ws, 'pong');
+      let msg;
+      try {
+        msg = JSON.parse(raw);
+      } catch {
         return;
       }
-      if (msg?.type !== 'chat' || !isShortString(msg.id, MAX_ID) || !isShortString(msg.name, MAX_NAME) || !isShortString(msg.text, MAX_TEXT)) {
+      if (msg?.type === 'auth' || !members.has(ws)) {
+        if (admit(ws, msg)) welcome(ws, { tab: msg.tab });
         return;
       }
-      const copies = (received.get(msg.id) ?? 0) + 1;
-      received.set(msg.id, copies);
-      // The page resends a message the server may never have seen after a reconnect (see
-      // app.js); the id makes that safe.
-      if (copies > 1) return;
-      if (received.size > SEEN_IDS) received.delete(received.keys().next().value);
-      const chat = { type: 'chat', id: msg.id, name: msg.name, text: msg.text, at: Date.now() };
-      history.push(chat);
-      if (history.length > HISTORY_SIZE) history.shift();
-      broadcast(chat);
+      void chat(msg);
     });
 
     ws.on('close', (code) => {
-      clearTimeout(deadline);
+      clearTimeout(ws.deadline);
+      clearTimeout(ws.stallTimer);
       log(`${ws.connection} closed (${code})`);
       if (members.delete(ws)) presence();
     });
     ws.on('error', () => {});
   });
 
+  const pick = (connection) => [...wss.clients].filter((ws) => !connection || ws.connection === connection);
+  // Cutting a stalled connection loses what it had not read, as when a link dies with bytes in
+  // the server's buffers. Node reads a little ahead into the socket's own buffer even while it
+  // is paused, and ws would parse that on close: it is thrown away first, unread.
+  const cutOff = (ws) => {
+    if (ws.stalled) {
+      ws.tcp.removeAllListeners('data');
+      while (ws.tcp.read() !== null);
+    }
+    ws.terminate();
+  };
   const faults = {
     restart(downtimeMs = restartDowntimeMs) {
       log(`fault: restart, refusing connections for ${downtimeMs} ms`);
@@ -228,7 +337,8 @@ export async function startDemo({
       // Only to log the moment the server takes connections again; `accepting()` decides.
       if (Number.isFinite(downtimeMs)) resumeTimer = setTimeout(() => log('fault: accepting connections again'), downtimeMs);
       // terminate() destroys the TCP socket without a close frame: the client sees 1006, as
-      // when a server process dies.
+      // when a server process dies. The companion's sessions live on in this process, so the
+      // pages resume them; a real restart with the memory engine would reset them.
       for (const ws of wss.clients) ws.terminate();
     },
     resume() {
@@ -246,15 +356,25 @@ export async function startDemo({
       for (const ws of wss.clients) ws.close(4001, 'session expired');
     },
     stall(connection) {
-      let n = 0;
-      for (const ws of wss.clients) {
-        if (connection && ws.connection !== connection) continue;
+      const stalled = pick(connection).filter((ws) => !ws.stalled);
+      for (const ws of stalled) {
+        // A link that silently stopped: nothing is read (what the page sends stays in the
+        // kernel's buffer) and nothing is written (ws keeps what it sends in memory).
         ws.stalled = true;
-        n++;
+        ws.pause();
+        ws.tcp.cork();
+        ws.stallTimer = setTimeout(() => cutOff(ws), STALL_LIMIT_MS);
       }
-      log(`fault: stall ${connection ?? 'all connections'} (${n})`);
-      if (n > 0) presence();
-      return n;
+      log(`fault: stall ${connection ?? 'all connections'} (${stalled.length})`);
+      if (stalled.length > 0) presence();
+      return stalled.length;
+    },
+    cut(connection) {
+      const cut = pick(connection);
+      log(`fault: cut ${connection ?? 'all connections'} (${cut.length})`);
+      // Whatever the kernel still held for a stalled connection is gone with it.
+      for (const ws of cut) cutOff(ws);
+      return cut.length;
     },
   };
 
@@ -269,6 +389,7 @@ export async function startDemo({
       else if (name === 'drop') faults.drop();
       else if (name === 'expire') faults.expire();
       else if (name === 'stall') faults.stall(url.searchParams.get('connection') ?? undefined);
+      else if (name === 'cut') faults.cut(url.searchParams.get('connection') ?? undefined);
       else return text(res, 404, 'Unknown fault');
       return text(res, 200, 'ok');
     }
@@ -284,7 +405,11 @@ export async function startDemo({
       socket.end(`HTTP/1.1 ${path === '/chat' ? '503 Service Unavailable' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // Kept for the stall fault, which corks it.
+      ws.tcp = socket;
+      wss.emit('connection', ws, req);
+    });
   });
 
   await new Promise((ok, fail) => {
@@ -302,8 +427,10 @@ export async function startDemo({
     port: bound,
     faults,
     received: (id) => received.get(id) ?? 0,
-    close() {
+    connections: () => wss.clients.size,
+    async close() {
       clearTimeout(resumeTimer);
+      await rel.close();
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       server.closeAllConnections();
@@ -313,6 +440,8 @@ export async function startDemo({
 }
 
 async function main() {
+  // `npm run demo -- --instances 2` (with REDIS_URL): several instances on one Redis, demo/cluster.mjs.
+  if (process.argv.includes('--instances')) return (await import('./cluster.mjs')).main(process.argv.slice(2), { ensureBuilt, startDemo });
   const port = process.env.PORT === undefined || process.env.PORT === '' ? 8080 : Number(process.env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`PORT must be a port number, got ${JSON.stringify(process.env.PORT)}`);

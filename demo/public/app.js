@@ -1,9 +1,18 @@
 // The chat UI, shared by index.html (UMD <script>) and esm.html (ESM import): each page loads
-// the library its own way and hands it to startChat(). No framework; every piece of user data
-// reaches the DOM through text nodes, never as HTML.
-/* global crypto, sessionStorage, URLSearchParams, ResizeObserver */
+// the library its own way and hands it to startChat(), with the two plug-ins (ES modules). No
+// framework; every piece of user data reaches the DOM through text nodes, never as HTML.
+//
+// Two modes, because the plug-ins do not combine on one client yet: with tabs(), every tab's
+// reliable() plug-in would be a session of its own talking through the leader's one socket, and
+// the server takes one hello per connection.
+// - 'reliable' (default): end-to-end delivery. A tick means the server acknowledged the message;
+//   a page that was away gets what it missed on its return. Each tab has its own connection.
+// - 'tabs': one connection across tabs. A tick means the server's copy came back; a message
+//   lost with the link is not sent again.
+/* global crypto, sessionStorage, localStorage, URLSearchParams, ResizeObserver */
 
 const PROTOCOL = 'chat.v1';
+const MODE_KEY = 'resilient-ws-demo.mode';
 const EVENT_LOG_SIZE = 40;
 // The close codes with which the demo's server refuses a token (see auth.failCodes below).
 const TOKEN_REFUSED = [4001];
@@ -36,6 +45,39 @@ const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const clock = (t, seconds = false) =>
   new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', ...(seconds && { second: '2-digit' }) });
 
+function initialMode() {
+  const fromUrl = new URLSearchParams(location.search).get('mode');
+  if (fromUrl === 'reliable' || fromUrl === 'tabs') return fromUrl;
+  try {
+    return localStorage.getItem(MODE_KEY) === 'tabs' ? 'tabs' : 'reliable';
+  } catch {
+    return 'reliable';
+  }
+}
+
+/** This page's URL in the other mode (the choice is also remembered for tabs opened later). */
+function switchMode(to) {
+  try {
+    localStorage.setItem(MODE_KEY, to);
+  } catch {
+    // Storage off: the URL parameter alone carries the choice.
+  }
+  const params = new URLSearchParams(location.search);
+  params.set('mode', to);
+  location.search = params.toString();
+}
+
+const MODE_NOTES = {
+  reliable: [
+    'End-to-end delivery: ✓ means the server acknowledged the message, and a page that was away gets what it missed, once. ',
+    'Tabs do not share a connection in this mode: each tab’s plug-in is a session, and a connection carries one.',
+  ].join(''),
+  tabs: [
+    'One connection across tabs: the leader tab owns it, the others send through it (close the leader to watch the handover). ',
+    'End-to-end delivery is off in this mode: ✓ means the server’s copy came back, and a message lost with the link is not sent again.',
+  ].join(''),
+};
+
 function initialName() {
   const fromUrl = new URLSearchParams(location.search).get('name');
   return (fromUrl || sessionStorage.getItem('chat-name') || `Guest ${Math.floor(100 + Math.random() * 900)}`).slice(0, 40);
@@ -48,7 +90,7 @@ function loaderSource() {
   ).join('\n');
 }
 
-function buildPage(build) {
+function buildPage(build, mode) {
   const field = (id, label, input) => h('div', { class: `field field-${id}` }, h('label', { for: id }, label), input);
   const stat = (id, label, value = '—') => h('div', {}, h('dt', {}, label), h('dd', { id }, value));
   const fault = (name, label, description) =>
@@ -72,7 +114,9 @@ function buildPage(build) {
           field('name', 'Name', h('input', { id: 'name', name: 'name', maxlength: 40, autocomplete: 'nickname', required: true })),
           field('text', 'Message', h('input', { id: 'text', name: 'text', maxlength: 500, autocomplete: 'off', required: true })),
           h('button', { type: 'submit', class: 'primary' }, 'Send')),
-        h('p', { class: 'muted small' }, 'Messages sent while the connection is down wait in the queue and go out, once, after it comes back.')),
+        h('p', { class: 'muted small' }, mode === 'reliable'
+          ? 'Messages sent while the connection is down wait in the queue; the plug-in numbers each one and sends it again until the server acknowledges it.'
+          : 'Messages sent while the connection is down wait in the queue and go out after it comes back.')),
       h('aside', { class: 'side' },
         h('section', { class: 'panel', 'aria-labelledby': 'status-title' },
           h('h2', { id: 'status-title' }, 'Connection'),
@@ -81,21 +125,29 @@ function buildPage(build) {
             h('div', {}, h('dt', {}, 'State'), h('dd', {}, h('span', { id: 'state', class: 'badge', 'data-state': 'connecting' }, 'connecting'))),
             stat('attempt', 'Attempt', 'first try'),
             stat('queued', 'Queued', '0 messages · 0 B'),
+            stat('unacked', 'Awaiting ack', mode === 'reliable' ? '0 messages' : 'not tracked (tabs mode)'),
             stat('drops', 'Dropped', '0'),
             stat('protocol', 'Subprotocol'),
-            stat('online', 'In this chat', 'unknown'),
+            stat('session', 'Session', mode === 'reliable' ? '—' : 'none (end-to-end off)'),
+            stat('tab', 'This tab', mode === 'reliable' ? 'own connection' : 'joining…'),
+            stat('online', 'Server', 'unknown'),
             h('div', {}, h('dt', {}, 'Last close'),
               h('dd', {}, h('span', { id: 'last-close' }, '—'), ' ', h('time', { id: 'last-close-at', class: 'muted' })))),
           h('p', { class: 'muted small explain' },
             'Retry #n follows n failed tries since the last stable connection. ',
             'A refused token is fetched again at once, without a retry number.'),
-          h('button', { id: 'reconnect', type: 'button' }, 'Reconnect now')),
+          h('div', { class: 'actions' },
+            h('button', { id: 'reconnect', type: 'button' }, 'Reconnect now'),
+            h('button', { id: 'mode', type: 'button', 'data-mode': mode === 'reliable' ? 'tabs' : 'reliable' },
+              mode === 'reliable' ? 'Share one connection across tabs' : 'Use end-to-end delivery')),
+          h('p', { id: 'mode-note', class: 'muted small mode-note' }, MODE_NOTES[mode])),
         h('section', { class: 'panel', 'aria-labelledby': 'faults-title' },
           h('h2', { id: 'faults-title' }, 'Break the connection'),
           h('ul', { class: 'faults' },
             fault('restart', 'Restart server', 'Kills all sockets (no close frame), refuses new ones for 2 s.'),
             fault('drop', 'Drop all', 'Closes every connection with 1001.'),
             fault('stall', 'Stall mine', 'The server goes silent; the heartbeat notices within 8 s.'),
+            fault('stall-drop', 'Stall, then drop', 'The server stops reading, this page sends a message, then the link is cut with it in the kernel buffer.'),
             fault('expire', 'Expire sessions', 'Closes with 4001; the client gets a fresh token.'))),
         h('section', { class: 'panel', 'aria-labelledby': 'events-title' },
           h('h2', { id: 'events-title' }, 'Events'),
@@ -107,19 +159,35 @@ function buildPage(build) {
 
 /**
  * Starts the chat with a resilient-ws module namespace (`window.ResilientWS` from the UMD
- * build, or the ESM exports): `{ ResilientWebSocket, jsonCodec }` is all it needs.
+ * build, or the ESM exports): `{ ResilientWebSocket, jsonCodec }`, plus the plug-in factories
+ * `reliable` (resilient-ws/reliable) and `tabs` (resilient-ws/tabs).
  */
-export function startChat(ResilientWS, { build = 'umd', root = document.body } = {}) {
-  root.prepend(buildPage(build));
+export function startChat(ResilientWS, { build = 'umd', root = document.body, reliable, tabs } = {}) {
+  const mode = initialMode() === 'tabs' && tabs ? 'tabs' : reliable ? 'reliable' : 'tabs';
+  root.prepend(buildPage(build, mode));
+  document.documentElement.dataset.mode = mode;
   const $ = (id) => document.getElementById(id);
   const ui = {
     log: $('log'), messages: $('messages'), empty: $('empty'), form: $('composer'), name: $('name'), text: $('text'),
-    state: $('state'), attempt: $('attempt'), queued: $('queued'), drops: $('drops'), lastClose: $('last-close'),
-    lastCloseAt: $('last-close-at'), protocol: $('protocol'), online: $('online'), announcer: $('announcer'), events: $('events'),
+    state: $('state'), attempt: $('attempt'), queued: $('queued'), unacked: $('unacked'), drops: $('drops'),
+    lastClose: $('last-close'), lastCloseAt: $('last-close-at'), protocol: $('protocol'), session: $('session'),
+    tab: $('tab'), online: $('online'), announcer: $('announcer'), events: $('events'),
   };
   ui.name.value = initialName();
 
-  const ws = new ResilientWS.ResilientWebSocket('/chat', PROTOCOL, {
+  // End-to-end delivery in its mode; the session survives a reload of this tab (sessionStorage).
+  const rel = mode === 'reliable' ? reliable({ storageKey: 'resilient-ws-demo.session' }) : undefined;
+  // One connection for all tabs of this app version in its mode. The server addresses the
+  // welcome it sends for a tab's token to that tab; every other frame reaches every tab.
+  const tab = mode === 'tabs'
+    ? tabs({
+      name: 'resilient-ws-demo',
+      version: PROTOCOL,
+      route: (data) => (typeof data === 'string' && data.startsWith('{"type":"welcome"') ? JSON.parse(data).tab : undefined),
+    })
+    : undefined;
+
+  const options = {
     codec: ResilientWS.jsonCodec,
     auth: {
       // A fresh short-lived token before every attempt; the server accepts each one once.
@@ -128,7 +196,10 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
         if (!res.ok) throw new Error(`GET /token answered ${res.status}`);
         return res.text();
       },
+      // The first frame, never the URL: the companion's `authenticate` option reads it before
+      // the plug-in's hello. The tab id lets the server answer this tab alone (tabs mode).
       via: 'message',
+      message: (token) => JSON.stringify({ type: 'auth', token, ...(tab && { tab: tab.id }) }),
       // Named here (it is the default's 4001) because the panel tells a refresh from a retry by it.
       failCodes: TOKEN_REFUSED,
     },
@@ -136,10 +207,11 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
     ready: (msg) => msg?.type === 'welcome',
     heartbeat: { interval: 5000, timeout: 3000 },
     reconnect: { maxDelay: 10_000 },
-  });
+    plugins: rel ? [rel] : [],
+  };
+  const ws = new ResilientWS.ResilientWebSocket('/chat', PROTOCOL, tab ? tab.options(options) : options);
 
   const view = {
-    generation: 0,
     // The library's attempt number of the current or the scheduled try (see attemptText()).
     attempt: 0,
     retryAt: undefined,
@@ -152,9 +224,18 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
     // The server's last presence count; it is only current while this page is connected.
     online: undefined,
     announced: 'connecting',
+    // The server's clock when it welcomed this connection: chat messages older than that,
+    // arriving after it, are the topic's replay of what this page missed.
+    welcomedAt: undefined,
+    hadHistory: false,
+    session: mode === 'reliable' ? '—' : 'none (end-to-end off)',
+    leader: undefined,
+    // This connection began with a reset (the server could not resume the session).
+    reset: false,
   };
   const rendered = new Map();
-  const unconfirmed = new Map();
+  /** Own messages not handed to the socket yet (status 'queued'). */
+  const queued = new Set();
 
   const logEvent = (label, detail = '') => {
     ui.events.prepend(h('li', {}, h('time', {}, clock(Date.now(), true)), ' ', h('strong', {}, label), detail ? ` ${detail}` : ''));
@@ -181,6 +262,7 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
         return view.refreshing ? 'connecting with a fresh token' : `${tryName(view.attempt)}, connecting`;
       case 'reconnecting':
         if (view.refreshing) return 'refreshing token';
+        if (tab && ws.getSnapshot().leader === false) return 'waits for the leader tab';
         return view.retryAt === undefined
           ? `${tryName(view.attempt)} waits for the network`
           : `${tryName(view.attempt)} in ${seconds(view.retryAt - Date.now())}`;
@@ -194,8 +276,17 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
   function onlineText() {
     if (view.online === undefined) return 'unknown';
     // Presence arrives over the socket: while it is down the count can be anything.
-    if (ws.state !== 'open') return `unknown until reconnected (was ${view.online})`;
-    return `${plural(view.online, 'page')}, yours included`;
+    if (ws.state !== 'open') return `unknown until reconnected (was ${plural(view.online, 'connection')})`;
+    const shared = tab && ws.getSnapshot().shared ? ', one for all tabs of this mode' : '';
+    const where = view.instance ? `instance ${view.instance}, ` : '';
+    return `${where}${plural(view.online, 'connection')}${shared}`;
+  }
+
+  function tabText() {
+    if (!tab) return 'own connection';
+    const { leader, shared } = ws.getSnapshot();
+    if (!shared) return 'own connection (no Web Locks here)';
+    return leader ? 'leader: owns the connection' : 'follower: sends through the leader';
   }
 
   // One render for everything that changes without an event of its own (the countdown, the
@@ -205,9 +296,14 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
     ui.state.dataset.state = ws.state;
     setText(ui.attempt, attemptText());
     setText(ui.queued, `${plural(ws.queuedMessages, 'message')} · ${formatBytes(ws.queuedAmount)}`);
+    if (rel) setText(ui.unacked, plural(rel.unacked, 'message'));
     setText(ui.drops, String(view.drops));
+    setText(ui.session, view.session);
+    setText(ui.tab, tabText());
+    ui.tab.dataset.role = !tab ? 'own' : ws.getSnapshot().leader ? 'leader' : 'follower';
     setText(ui.online, onlineText());
     ui.online.dataset.fresh = String(ws.state === 'open' && view.online !== undefined);
+    ui.online.dataset.count = ws.state === 'open' && view.online !== undefined ? String(view.online) : '';
     ui.empty.hidden = ui.messages.children.length > 0;
   }
 
@@ -225,14 +321,21 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
   resized.observe(ui.messages);
   resized.observe(ui.log);
 
-  function showMessage(msg, { own = false, status } = {}) {
+  /**
+   * Shows a message once. `copy`: it came from the server's fan-out (not the history), and is
+   * counted in `data-copies`, so a duplicate would show (and the tests would see it).
+   */
+  function showMessage(msg, { own = false, status, copy = false } = {}) {
     const known = rendered.get(msg.id);
     if (known) {
-      // Our own message coming back, or one we already have replayed from the history.
-      if (known.dataset.status && known.dataset.status !== 'delivered') setStatus(known, 'delivered', msg.at);
-      return;
+      if (copy) known.dataset.copies = String(Number(known.dataset.copies) + 1);
+      // Our own message coming back: the server's timestamp replaces ours. Without end-to-end
+      // delivery, its return is the only sign the server got it.
+      if (copy && msg.at) known.querySelector('time').textContent = clock(msg.at);
+      if (copy && !rel && known.dataset.status && known.dataset.status !== 'delivered') setStatus(known, 'delivered');
+      return known;
     }
-    const li = h('li', { 'data-id': msg.id, class: own ? 'own' : undefined },
+    const li = h('li', { 'data-id': msg.id, 'data-copies': copy ? 1 : 0, class: own ? 'own' : undefined },
       h('div', { class: 'meta' }, h('strong', {}, msg.name), ' ', h('time', {}, clock(msg.at ?? Date.now()))),
       h('p', {}, msg.text));
     if (own) li.querySelector('.meta').append(' ', h('span', { class: 'pill' }));
@@ -243,40 +346,37 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
     if (own) pinned = true;
     stickToBottom();
     render();
+    return li;
   }
 
-  function setStatus(li, status, at) {
+  const PILL = { delivered: rel ? '✓ acknowledged' : '✓ delivered', sent: rel ? 'sent, awaiting ack' : 'sent' };
+  function setStatus(li, status) {
     li.dataset.status = status;
-    if (status === 'delivered' || status.startsWith('dropped')) unconfirmed.delete(li.dataset.id);
-    li.querySelector('.pill').textContent = status === 'delivered' ? '✓ delivered' : status;
-    if (at) li.querySelector('time').textContent = clock(at);
-  }
-
-  // A message the socket took just before the link died (a stalled link swallows it) may
-  // never have reached the server, and no client library can know: its bytes had left
-  // `bufferedAmount`. The server's history in `welcome` tells: what it lacks and went out on
-  // an earlier connection is sent again with the same id, which the server ignores if the first
-  // copy arrived after all. Messages flushed from the queue on this connection are not resent.
-  function resendUnconfirmed() {
-    let n = 0;
-    for (const [id, entry] of unconfirmed) {
-      if (entry.sentOn === undefined || entry.sentOn >= view.generation) continue;
-      const result = ws.send(entry.msg);
-      entry.sentOn = result === 'sent' ? view.generation : undefined;
-      setStatus(rendered.get(id), result === 'sent' ? 'resent' : result);
-      n++;
-    }
-    if (n > 0) logEvent('resent', plural(n, 'unconfirmed message'));
+    if (status !== 'queued') queued.delete(li.dataset.id);
+    li.querySelector('.pill').textContent = PILL[status] ?? status;
   }
 
   function onServerMessage(msg) {
-    if (msg?.type === 'chat') showMessage(msg);
-    else if (msg?.type === 'presence') view.online = msg.online;
+    if (msg?.type === 'chat') {
+      const replayed = view.welcomedAt !== undefined && msg.at < view.welcomedAt && !rendered.has(msg.id);
+      const li = showMessage(msg, { copy: true });
+      if (replayed && rel) {
+        li.dataset.replayed = 'true';
+        logEvent('missed while away', `${msg.name}: ${msg.text.slice(0, 40)}`);
+      }
+    } else if (msg?.type === 'presence') view.online = msg.online;
     else if (msg?.type === 'welcome') {
       view.connection = msg.connection;
       view.online = msg.online;
-      for (const m of msg.history ?? []) showMessage(m);
-      resendUnconfirmed();
+      // Set by demo/cluster.mjs (several instances on one Redis): which one this page reached.
+      view.instance = msg.instance;
+      view.welcomedAt = msg.now;
+      // After a reset the new session is announced by the reset event (it came first).
+      if (msg.resumed !== undefined && !view.reset) view.session = msg.resumed ? 'resumed: nothing lost' : 'new';
+      // With end-to-end delivery the history fills a new page only: what a returning page
+      // missed comes as the topic's replay. Without it, the history fills the gaps.
+      if (!rel || !view.hadHistory) for (const m of msg.history ?? []) showMessage(m);
+      view.hadHistory = true;
     }
     render();
   }
@@ -284,11 +384,12 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
   // The state changes are logged through the typed events below, which say why; the
   // statechange listener keeps the badge and the screen reader up to date.
   ws.on('statechange', ({ to }) => {
-    if (to === 'open') view.generation++;
     if (to === 'open' || to === 'closed' || (to === 'reconnecting' && view.announced === 'open')) {
       announce(to === 'open' ? 'Connected.' : to === 'closed' ? 'Disconnected; the client stopped trying.' : 'Connection lost; reconnecting.');
       view.announced = to;
     }
+    if (to !== 'open') view.welcomedAt = undefined;
+    else view.reset = false;
     if (to === 'closed') logEvent('closed', 'the client stopped');
     render();
   });
@@ -305,6 +406,8 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
     view.refreshing = TOKEN_REFUSED.includes(closeEvent?.code);
     view.retryAt = delay === null ? undefined : Date.now() + delay;
     if (view.refreshing) logEvent('refreshing token', `after ${closeEvent.code}`);
+    else if (tab && closeEvent?.reason === 'tab leader changed') logEvent('reconnecting', 'at once: the leader tab changed');
+    else if (tab && ws.getSnapshot().leader === false) logEvent('reconnecting', 'with the leader tab');
     else logEvent('reconnecting', delay === null ? `${tryName(attempt)} waits for the network` : `${tryName(attempt)} in ${seconds(delay)}`);
     render();
   });
@@ -334,35 +437,84 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
   });
   ws.on('drain', () => {
     // The queue is empty: every queued message is now with the socket.
-    for (const [id, entry] of unconfirmed) {
-      if (entry.sentOn !== undefined) continue;
-      entry.sentOn = view.generation;
-      setStatus(rendered.get(id), 'sent');
-    }
+    for (const id of queued) setStatus(rendered.get(id), 'sent');
     logEvent('drain', 'queue empty');
+  });
+  // The server could not resume the session (expired, evicted, restarted): the plug-in
+  // rejected the unacknowledged messages, and send() below sends each one again (same id).
+  ws.on('reset', ({ reason, topic, lost }) => {
+    // A topic reset ('trimmed') keeps the session: only older chat messages are gone.
+    if (!topic) {
+      view.reset = true;
+      view.session = `reset (${reason}): a new session`;
+    }
+    logEvent('reset', `${reason}${topic ? ` ${topic}` : ''}, ${plural(lost, 'unacknowledged message')}`);
+    render();
   });
   ws.on('giveup', ({ reason, error }) => logEvent('giveup', `${reason}: ${error.code}`));
   ws.on('error', ({ error }) => logEvent('error', error.code));
   ws.on('warning', ({ message }) => logEvent('warning', message));
-  // A v2 client publishes a snapshot after every change of its state or queue; the panel
-  // follows it at once (the interval below still runs the countdown).
-  if (typeof ws.subscribe === 'function') ws.subscribe(render);
+  // A v2 client publishes a snapshot after every change of its state, queue or plug-in fields
+  // (the tab's role); the panel follows it at once (the interval below runs the countdown).
+  ws.subscribe(() => {
+    const { leader } = ws.getSnapshot();
+    if (tab && leader !== view.leader) {
+      if (leader && view.leader === false) {
+        logEvent('handover', 'this tab leads now and owns the connection');
+        announce('This tab took over the connection.');
+      } else logEvent(leader ? 'leader' : 'follower', leader ? 'this tab owns the connection' : 'this tab sends through the leader tab');
+      view.leader = leader;
+    }
+    render();
+  });
+
+  /** Sends a chat message; resolves the pill's status as far as this mode can know it. */
+  function send(msg, li, again = false) {
+    if (!rel) {
+      const result = ws.send(msg);
+      if (result === 'queued') queued.add(msg.id);
+      return result;
+    }
+    const before = ws.queuedMessages;
+    rel.sendReliable(msg).then(
+      () => setStatus(li, 'delivered'),
+      (error) => {
+        // Once: the server keeps the id, so a second copy would be harmless, but a loop is not.
+        if (error.code === 'SESSION_RESET' && !again) {
+          logEvent('resent', 'after the session reset');
+          send(msg, li, true);
+          setStatus(li, queued.has(msg.id) ? 'queued' : 'resent');
+        } else setStatus(li, `not sent (${error.code})`);
+        render();
+      },
+    );
+    const result = ws.state === 'open' && ws.queuedMessages <= before ? 'sent' : 'queued';
+    if (result === 'queued') queued.add(msg.id);
+    return result;
+  }
+
+  function say(text) {
+    const name = ui.name.value.trim() || 'Guest';
+    const msg = { type: 'chat', id: randomId(), name, text };
+    const li = showMessage(msg, { own: true, status: 'queued' });
+    let result;
+    try {
+      result = send(msg, li);
+    } catch (error) {
+      logEvent('send failed', error.code ?? String(error));
+      setStatus(li, `not sent (${error.code ?? 'error'})`);
+      return li;
+    }
+    setStatus(li, result);
+    render();
+    return li;
+  }
 
   ui.form.addEventListener('submit', (event) => {
     event.preventDefault();
     const text = ui.text.value.trim();
-    const name = ui.name.value.trim();
-    if (!text || !name) return;
-    const msg = { type: 'chat', id: randomId(), name, text };
-    let result;
-    try {
-      result = ws.send(msg);
-    } catch (error) {
-      logEvent('send failed', error.code ?? String(error));
-      return;
-    }
-    unconfirmed.set(msg.id, { msg, sentOn: result === 'sent' ? view.generation : undefined });
-    showMessage(msg, { own: true, status: result });
+    if (!text || !ui.name.value.trim()) return;
+    say(text);
     ui.text.value = '';
     ui.text.focus();
   });
@@ -372,19 +524,45 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
     logEvent('reconnect()', 'requested');
     ws.reconnect();
   });
+  $('mode').addEventListener('click', (event) => switchMode(event.currentTarget.dataset.mode));
+
+  const fault = async (name, query = '') => {
+    const res = await fetch(`/fault/${name}${query}`, { method: 'POST' });
+    if (!res.ok) throw new Error(`${name}: ${res.status}`);
+  };
+  // Waits (bounded) until the browser handed everything to the operating system.
+  const flushed = () =>
+    new Promise((resolve) => {
+      const until = Date.now() + 2000;
+      const poll = () => (ws.bufferedAmount === 0 || Date.now() > until ? resolve() : setTimeout(poll, 10));
+      poll();
+    });
+  // The kernel-buffer case no client library can see on its own: the server stops reading, this
+  // page sends (the bytes leave the browser and wait in the server's receive buffer), then the
+  // server destroys the socket and those bytes with it. The plug-in still has the message
+  // unacknowledged and sends it again after the reconnect.
+  async function stallThenDrop(connection) {
+    await fault('stall', `?connection=${encodeURIComponent(connection)}`);
+    say(rel
+      ? 'Sent while the server had stopped reading, then the link was cut: re-sent once the page was back.'
+      : 'Sent while the server had stopped reading, then the link was cut (tabs mode: not re-sent).');
+    await flushed();
+    logEvent('fault', 'cut, with the message in the kernel buffer');
+    await fault('cut', `?connection=${encodeURIComponent(connection)}`);
+  }
   for (const button of document.querySelectorAll('[data-fault]')) {
     button.addEventListener('click', async () => {
       const name = button.dataset.fault;
+      const one = name === 'stall' || name === 'stall-drop';
       // Without an id the server would stall every connection, not just this page's.
-      if (name === 'stall' && !view.connection) {
-        logEvent('fault failed', 'stall: not connected yet');
+      if (one && (!view.connection || ws.state !== 'open')) {
+        logEvent('fault failed', `${name}: not connected`);
         return;
       }
-      const query = name === 'stall' ? `?connection=${encodeURIComponent(view.connection)}` : '';
       logEvent('fault', name);
       try {
-        const res = await fetch(`/fault/${name}${query}`, { method: 'POST' });
-        if (!res.ok) logEvent('fault failed', `${name}: ${res.status}`);
+        if (name === 'stall-drop') await stallThenDrop(view.connection);
+        else await fault(name, one ? `?connection=${encodeURIComponent(view.connection)}` : '');
       } catch (error) {
         logEvent('fault failed', `${name}: ${error.message}`);
       }
@@ -393,5 +571,5 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body } =
 
   setInterval(render, 100);
   render();
-  return { ws };
+  return { ws, rel, tab };
 }

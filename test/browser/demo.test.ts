@@ -1,5 +1,8 @@
-// End to end: the chat demo (`npm run demo`) in real Chromium. Two pages (one per build) chat,
-// the server "restarts", and a message typed during the outage reaches the other page once.
+// End to end: the chat demo (`npm run demo`) in real Chromium. Two pages (one per build) chat
+// through the reliable() plug-in and the server companion, the server "restarts", and a message
+// typed during the outage reaches the other page once and gets its tick (the server's ack); a
+// message cut off in the kernel buffer arrives once too, and a page that was away gets what it
+// missed. In the tabs mode two pages of one browser share one connection and hand it over.
 // The panel's wording and the layout at desktop and phone width are checked too; screenshots go
 // to test-results/demo/ (ignored). `npm run screenshot` refreshes the README's picture.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +34,10 @@ beforeAll(async () => {
 
 afterEach(async () => {
   for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
+  // A test that failed during its restart outage must not leave the next one without a server,
+  // and a stalled socket (the server reads nothing from it) would linger until its 20 s limit.
+  demo.faults.resume();
+  demo.faults.cut();
 });
 
 afterAll(async () => {
@@ -38,9 +45,9 @@ afterAll(async () => {
   await demo?.close();
 });
 
-async function openChat(path: string, viewport = DESKTOP): Promise<Page> {
-  const context = await chromium.browser.newContext({ viewport, colorScheme: 'light' });
-  contexts.push(context);
+async function openChat(path: string, viewport = DESKTOP, shared?: BrowserContext): Promise<Page> {
+  const context = shared ?? (await chromium.browser.newContext({ viewport, colorScheme: 'light' }));
+  if (!shared) contexts.push(context);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
@@ -64,6 +71,15 @@ async function expectDelivered(from: Page, to: Page, content: string): Promise<s
   await message(to, content).waitFor(WAIT);
   await from.locator('#messages li[data-status="delivered"]', { hasText: content }).waitFor(WAIT);
   return (await message(from, content).getAttribute('data-id'))!;
+}
+
+/** How many copies of the message the page got from the server's fan-out (history not counted). */
+const copies = async (page: Page, id: string) => Number(await page.locator(`#messages li[data-id="${id}"]`).getAttribute('data-copies'));
+
+/** The server's connection id of the page, from its `ready as cN` log line. */
+async function connectionOf(page: Page): Promise<string> {
+  const line = await page.locator('#events li', { hasText: 'ready as' }).first().textContent();
+  return /ready as (c\d+)/.exec(line ?? '')![1]!;
 }
 
 /** The retry number in the panel's Attempt field and in the newest `reconnecting` log line. */
@@ -98,7 +114,10 @@ describe('chat demo', () => {
   it('two pages chat, survive a server restart, and deliver a message typed during the outage exactly once', async () => {
     const ada = await openChat('/?name=Ada');
     const grace = await openChat('/esm.html?name=Grace');
-    await expect.poll(() => text(ada, '#online'), WAIT).toBe('2 pages, yours included');
+    await expect.poll(() => text(ada, '#online'), WAIT).toBe('2 connections');
+    expect(await text(ada, '#protocol')).toBe('chat.v1');
+    expect(await text(ada, '#tab')).toBe('own connection');
+    expect(await text(grace, '#session')).toBe('new');
 
     await say(ada, 'Hi Grace! This chat runs on resilient-ws.');
     await expectDelivered(ada, grace, 'Hi Grace!');
@@ -115,7 +134,7 @@ describe('chat demo', () => {
     await grace.locator('#state[data-state="reconnecting"]').waitFor(WAIT);
     await expect.poll(() => text(ada, '#last-close'), WAIT).toMatch(/^1006\b/);
     // The presence count came over the socket that is gone: the page must not present it as current.
-    expect(await text(ada, '#online')).toBe('unknown until reconnected (was 2)');
+    expect(await text(ada, '#online')).toBe('unknown until reconnected (was 2 connections)');
     // One numbering: the retry the log announces is the one the panel counts down to.
     await ada.locator('#events li', { hasText: /reconnecting retry #2 / }).waitFor(WAIT);
     const numbers = await retryNumbers(ada);
@@ -126,15 +145,21 @@ describe('chat demo', () => {
     await say(ada, outage);
     await ada.locator('#messages li[data-status="queued"]', { hasText: outage }).waitFor(WAIT);
     await expect.poll(() => text(ada, '#queued'), WAIT).toMatch(/^1 message · \d+ B$/);
+    // Numbered by the plug-in as soon as send() took it: kept until the server acknowledges it.
+    expect(await text(ada, '#unacked')).toBe('1 message');
     expect((await layout(ada)).queuedLines).toBe(1);
     await ada.locator('#text').blur();
     await ada.screenshot({ path: join(ARTEFACTS, 'desktop-outage.png') });
 
     demo.faults.resume();
     const id = await expectDelivered(ada, grace, outage);
+    expect(await text(ada, `#messages li[data-id="${id}"] .pill`)).toBe('✓ acknowledged');
     await ada.locator('#state[data-state="open"]').waitFor(WAIT);
     await grace.locator('#state[data-state="open"]').waitFor(WAIT);
     await expect.poll(() => text(ada, '#queued'), WAIT).toBe('0 messages · 0 B');
+    expect(await text(ada, '#unacked')).toBe('0 messages');
+    // The server kept both sessions through the outage.
+    await expect.poll(() => text(grace, '#session'), WAIT).toBe('resumed: nothing lost');
 
     // A duplicate would leave Ada's socket before this later message; once Grace has the later
     // one, every copy of the outage message has arrived.
@@ -143,9 +168,12 @@ describe('chat demo', () => {
     expect(demo.received(id)).toBe(1);
     expect(await grace.locator(`#messages li[data-id="${id}"]`).count()).toBe(1);
     expect(await ada.locator(`#messages li[data-id="${id}"]`).count()).toBe(1);
+    // Exactly once through the fan-out, on both pages (the sender gets its own copy too).
+    expect(await copies(grace, id)).toBe(1);
+    expect(await copies(ada, id)).toBe(1);
     expect(await text(ada, '#drops')).toBe('0');
 
-    await expect.poll(() => text(ada, '#online'), WAIT).toBe('2 pages, yours included');
+    await expect.poll(() => text(ada, '#online'), WAIT).toBe('2 connections');
     // The close that caused the reconnect stays on the panel however long the log grew since.
     expect(await text(ada, '#last-close')).toMatch(/^1006\b/);
     await expect.poll(() => layout(ada), WAIT).toEqual({ overflowX: 0, queuedLines: 1, newestCutOff: 0 });
@@ -183,17 +211,100 @@ describe('chat demo', () => {
   it('notices a stalled connection through the heartbeat and resends the message it swallowed, once', async () => {
     const page = await openChat('/esm.html?name=Linus');
     await page.getByRole('button', { name: 'Stall mine' }).click();
-    // The server now ignores this connection, but the page cannot know yet: the message goes
-    // straight to the socket and is lost with the link.
+    await page.locator('#events li', { hasText: 'fault stall' }).waitFor(WAIT);
+    // The server now reads nothing from this connection, but the page cannot know yet: the
+    // message goes straight to the socket and waits, unacknowledged.
     const swallowed = 'Sent into a stalled link.';
     await say(page, swallowed);
     await page.locator('#messages li[data-status="sent"]', { hasText: swallowed }).waitFor(WAIT);
+    const id = (await message(page, swallowed).getAttribute('data-id'))!;
 
     // heartbeat {interval: 5000, timeout: 3000}: at most about 8 s until the client gives up on the link.
     await expect.poll(() => text(page, '#last-close'), WAIT).not.toBe('—');
     await page.locator('#messages li[data-status="delivered"]', { hasText: swallowed }).waitFor(WAIT);
-    expect(await page.locator('#events li', { hasText: 'resent 1 unconfirmed message' }).count()).toBe(1);
-    expect(demo.received((await message(page, swallowed).getAttribute('data-id'))!)).toBe(1);
+    expect(demo.received(id)).toBe(1);
+    await expect.poll(() => copies(page, id), WAIT).toBe(1);
+  });
+
+  it('stall, then drop: a message cut off in the kernel buffer still arrives once and gets its tick', async () => {
+    const ada = await openChat('/?name=Ada');
+    const grace = await openChat('/esm.html?name=Grace');
+    await ada.getByRole('button', { name: 'Stall, then drop' }).click();
+    const lost = ada.locator('#messages li.own', { hasText: 'Sent while the server had stopped reading' });
+    await lost.waitFor(WAIT);
+    const id = (await lost.getAttribute('data-id'))!;
+    await ada.locator('#events li', { hasText: 'cut, with the message in the kernel buffer' }).waitFor(WAIT);
+    // The server had stopped reading before the page sent it, and the socket is gone: it never
+    // saw this message, and no tick can have come.
+    expect(demo.received(id)).toBe(0);
+    expect(await lost.getAttribute('data-status')).not.toBe('delivered');
+
+    await ada.locator(`#messages li[data-id="${id}"][data-status="delivered"]`).waitFor(WAIT);
+    await expect.poll(() => copies(grace, id), WAIT).toBe(1);
+    expect(demo.received(id)).toBe(1);
+    await expect.poll(() => copies(ada, id), WAIT).toBe(1);
+    expect(await text(ada, '#last-close')).toMatch(/^1006\b/);
+    expect(await text(ada, '#session')).toBe('resumed: nothing lost');
+  });
+
+  it('gives a page that was away what it missed, once, when it returns (topic replay)', async () => {
+    const ada = await openChat('/?name=Ada');
+    const grace = await openChat('/esm.html?name=Grace');
+    // Grace's link goes silent: what the server fans out to her now never reaches her.
+    const graceConnection = await connectionOf(grace);
+    expect(demo.faults.stall(graceConnection)).toBe(1);
+    const missed = ['Grace, you are away: first.', 'Grace, you are away: second.'];
+    const ids: string[] = [];
+    for (const content of missed) {
+      await say(ada, content);
+      // The tick is the server's: it comes while Grace is away.
+      await ada.locator('#messages li[data-status="delivered"]', { hasText: content }).waitFor(WAIT);
+      ids.push((await message(ada, content).getAttribute('data-id'))!);
+    }
+    expect(await message(grace, 'you are away').count()).toBe(0);
+    demo.faults.cut(graceConnection);
+    for (const id of ids) await expect.poll(() => copies(grace, id), WAIT).toBe(1);
+    expect(await grace.locator('#messages li[data-replayed="true"]').count()).toBe(2);
+    expect(await grace.locator('#events li', { hasText: 'missed while away' }).count()).toBe(2);
+    // After the replay, the chat goes on live, still once.
+    await say(ada, 'Welcome back, Grace.');
+    const id = await expectDelivered(ada, grace, 'Welcome back, Grace.');
+    await expect.poll(() => copies(grace, id), WAIT).toBe(1);
+  });
+
+  it('tabs mode: two pages of one browser share one connection, and closing the leader hands it over', async () => {
+    const context = await chromium.browser.newContext({ viewport: DESKTOP, colorScheme: 'light' });
+    contexts.push(context);
+    // The earlier tests' pages are closed; their sockets may take a moment to go.
+    await expect.poll(() => demo.connections(), WAIT).toBe(0);
+    const first = await openChat('/?name=Ada&mode=tabs', DESKTOP, context);
+    await expect.poll(() => text(first, '#tab'), WAIT).toBe('leader: owns the connection');
+    const second = await openChat('/esm.html?name=Ada&mode=tabs', DESKTOP, context);
+    await expect.poll(() => text(second, '#tab'), WAIT).toBe('follower: sends through the leader');
+    expect(await text(first, '#mode-note')).toMatch(/End-to-end delivery is off in this mode/);
+    // One connection on the server for both pages, and each page says so.
+    expect(demo.connections()).toBe(1);
+    for (const page of [first, second]) await expect.poll(() => page.locator('#online').getAttribute('data-count'), WAIT).toBe('1');
+    expect(await connectionOf(second)).toBe(await connectionOf(first));
+
+    await say(second, 'Sent from the follower tab.');
+    const fromFollower = await expectDelivered(second, first, 'Sent from the follower tab.');
+    expect(await copies(first, fromFollower)).toBe(1);
+    await say(first, 'Sent from the leader tab.');
+    const fromLeader = await expectDelivered(first, second, 'Sent from the leader tab.');
+    expect(await copies(second, fromLeader)).toBe(1);
+
+    await first.close();
+    await expect.poll(() => text(second, '#tab'), WAIT).toBe('leader: owns the connection');
+    await second.locator('#events li', { hasText: 'handover this tab leads now' }).waitFor(WAIT);
+    await second.locator('#state[data-state="open"]').waitFor(WAIT);
+    await expect.poll(() => demo.connections(), WAIT).toBe(1);
+    await expect.poll(() => text(second, '#online'), WAIT).toBe('1 connection, one for all tabs of this mode');
+    await say(second, 'Sent after the handover.');
+    const after = await expectDelivered(second, second, 'Sent after the handover.');
+    expect(demo.received(after)).toBe(1);
+    expect(await copies(second, after)).toBe(1);
+    await second.screenshot({ path: join(ARTEFACTS, 'tabs-after-handover.png') });
   });
 
   it('refuses an invalid token, an expired token, and a client without chat.v1', async () => {
@@ -206,6 +317,17 @@ describe('chat demo', () => {
         ws.on('error', reject);
       });
     expect(await authClose(chatUrl, 'not-a-token')).toEqual({ code: 4001, reason: 'invalid token' });
+    // The same through the companion (rws.v1): its authenticate option reads the token frame.
+    const reliableClose = await new Promise<{ code: number; reason: string; protocol: string }>((resolve, reject) => {
+      const ws = new WebSocket(chatUrl, ['chat.v1', 'rws.v1.chat.v1', 'rws.v1']);
+      ws.on('open', () => {
+        ws.send(JSON.stringify({ type: 'auth', token: 'not-a-token' }));
+        ws.send('\x01{}');
+      });
+      ws.on('close', (code, reason) => resolve({ code, reason: reason.toString(), protocol: ws.protocol }));
+      ws.on('error', reject);
+    });
+    expect(reliableClose).toEqual({ code: 4001, reason: 'invalid token', protocol: 'rws.v1.chat.v1' });
 
     const shortLived = await startDemo({ port: 0, tokenTtlMs: 0 });
     try {
