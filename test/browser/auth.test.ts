@@ -63,15 +63,17 @@ async function expectNoLeak(t: TestPage, c: number, tokens: string[]): Promise<v
 }
 
 const VIAS: TokenCarrier[] = ['query', 'protocol', 'message'];
+/** The expiry scenario on the full ES module and on core + `tokenAuth()`, for every carrier. */
+const EXPIRY: Array<[TokenCarrier, Bundle]> = VIAS.flatMap((via) => [[via, 'esm'], [via, 'core']] as Array<[TokenCarrier, Bundle]>);
 
-describe.each(VIAS)("via '%s' (esm bundle)", (via) => {
+describe.each(EXPIRY)("via '%s' (%s bundle)", (via, bundle) => {
   // Spaces, a slash and a non-ASCII letter: only base64url makes them a legal subprotocol.
   const OLD = via === 'protocol' ? 'sess 1/ä old' : 'tok-old-7f3a';
   const NEW = via === 'protocol' ? 'sess 2/ö new' : 'tok-new-91c4';
 
   it('recovers from a token expiry (close 4001) with a fresh token, losing no message sent during the outage', async () => {
     const desk = new TokenDesk(OLD);
-    const { t, s } = await setup('esm', desk, {
+    const { t, s } = await setup(bundle, desk, {
       mode: 'sink',
       protocols: ['v1.chat'],
       auth: { via, tokens: [OLD] },
@@ -120,7 +122,7 @@ describe.each(VIAS)("via '%s' (esm bundle)", (via) => {
     const report = s.sequenceReport(sends.map((r) => r.seq));
     const duringOutage = sends.filter((r) => r.state !== 'open');
     console.info(
-      `[expiry/${via}] sent ${sends.length} (${duringOutage.length} during the outage), received ${report.received}, ` +
+      `[expiry/${via}/${bundle}] sent ${sends.length} (${duringOutage.length} during the outage), received ${report.received}, ` +
         `lost ${report.lost.length}, duplicates ${report.duplicates.length}; reopened ${s.connections[1]!.openedAt - expiredAt} ms after the expiry`,
     );
     expect(duringOutage.length).toBeGreaterThanOrEqual(3);

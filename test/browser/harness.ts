@@ -14,16 +14,22 @@ import { launchChromium, serveStatic, type LaunchedBrowser, type StaticServer } 
 /** The repository root, served as the web root. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Which build a page loads: the minified UMD (global `ResilientWS`) or the ES module. */
-export type Bundle = 'umd' | 'esm';
-export const BUNDLES: readonly Bundle[] = ['umd', 'esm'];
+/**
+ * Which build a page loads: the minified UMD (global `ResilientWS`), the full ES module, or
+ * `'core'`: the `resilient-ws/core` ES module with the plug-ins passed by option. On a core page
+ * `create()` turns the scenario's v1 option objects into plug-ins (see `CORE_OPTIONS`), so one
+ * scenario runs unchanged on everything-built-in and on core + plug-ins.
+ */
+export type Bundle = 'umd' | 'esm' | 'core';
+/** What a scenario that takes a bundle runs on. */
+export const BUNDLES: readonly Bundle[] = ['umd', 'esm', 'core'];
 
 /**
  * Builds `dist/` when it is missing, so a single browser test file can run on its own.
  * `npm test` builds before the browser tier, so this is a no-op there.
  */
 export function ensureBuilt(): void {
-  const need = ['resilient-ws.mjs', 'resilient-ws.umd.min.js'];
+  const need = ['resilient-ws.mjs', 'resilient-ws.umd.min.js', 'core.mjs'];
   if (need.every((f) => existsSync(resolve(REPO_ROOT, 'dist', f)))) return;
   execSync('npm run build', { cwd: REPO_ROOT, stdio: 'inherit' });
 }
@@ -65,7 +71,7 @@ const PAGE_API = String.raw`
     create(url, protocols, options) {
       const c = { log: [], sends: [], nextSeq: 0, timer: undefined, ws: undefined };
       const i = clients.push(c) - 1;
-      c.ws = new ResilientWS.ResilientWebSocket(url, protocols, options);
+      c.ws = new ResilientWS.ResilientWebSocket(url, protocols, window.rwsCoreOptions ? window.rwsCoreOptions(options) : options);
       for (const type of TYPES) {
         c.ws.on(type, (p) => c.log.push(Object.assign({ type, at: Date.now(), t: performance.now() }, flatten(type, p))));
       }
@@ -144,6 +150,21 @@ const PAGE_API = String.raw`
 const NO_FAVICON = '<link rel="icon" href="data:,">';
 const IMPORT_MAP = '<script type="importmap">{"imports":{"mitt":"/node_modules/mitt/dist/mitt.mjs"}}</script>';
 
+// The core page's translation of v1 options into plug-ins, as an app moving to the core would
+// write it: `auth: {…}` → `tokenAuth({…})`, `heartbeat: {…}` → `heartbeat({…})`, and the page
+// plug-in unless the scenario passes `page` (the full entry includes it unless `page: false`).
+// Anything that is not an options object goes to the core as it is, for its own checks.
+const CORE_OPTIONS = String.raw`
+window.rwsCoreOptions = (options) => {
+  if (options != null && (typeof options !== 'object' || Array.isArray(options))) return options;
+  const { auth, heartbeat, pauseWhenHidden, page, ...rest } = options ?? {};
+  const out = { ...rest, page: page !== undefined ? page : ResilientWS.pageLife(pauseWhenHidden === undefined ? {} : { pauseWhenHidden }) };
+  if (auth !== undefined) out.auth = ResilientWS.tokenAuth(auth);
+  if (heartbeat !== undefined) out.heartbeat = heartbeat === false ? false : ResilientWS.heartbeat(heartbeat);
+  return out;
+};
+`;
+
 // `mitt` stays external in the ES build (a real app's bundler resolves it); the import map does
 // that job here. The UMD build has it inlined.
 const PAGES: Record<string, string> = {
@@ -154,6 +175,11 @@ const PAGES: Record<string, string> = {
   '/esm.html':
     `<!doctype html><meta charset="utf-8"><title>esm</title>${NO_FAVICON}${IMPORT_MAP}` +
     `<script type="module">import * as ResilientWS from '/dist/resilient-ws.mjs'; window.ResilientWS = ResilientWS;</script>` +
+    `<script type="module">${PAGE_API}</script>`,
+  // Module scripts run in document order: the core and the translation are there before the API.
+  '/core.html':
+    `<!doctype html><meta charset="utf-8"><title>core</title>${NO_FAVICON}${IMPORT_MAP}` +
+    `<script type="module">import * as ResilientWS from '/dist/core.mjs'; window.ResilientWS = ResilientWS;${CORE_OPTIONS}</script>` +
     `<script type="module">${PAGE_API}</script>`,
 };
 

@@ -31,8 +31,8 @@ describe('heartbeat', () => {
     expect(s.received).toEqual([]);
   });
 
-  it('finds a half-open connection within interval + timeout + 1 s, reconnects, and delivers what was queued after the death', async () => {
-    const { t, s } = await setup();
+  it.each(['esm', 'core'] as const)('finds a half-open connection within interval + timeout + 1 s, reconnects, and delivers what was queued after the death (%s bundle)', async (bundle) => {
+    const { t, s } = await setup(bundle);
     const c = await t.create(s.url, { options: { heartbeat: HEARTBEAT, reconnect: { minDelay: 100, jitter: 'none' } } });
     await t.waitForEvent(c, 'open');
     await s.waitFor(() => (s.connections[0]!.pings >= 1 ? true : undefined), HEARTBEAT.interval + 2000, 'an answered ping');
@@ -54,7 +54,7 @@ describe('heartbeat', () => {
     const detectedIn = closed!.at - halfOpenAt;
     const [, reopened] = await t.waitForEvent(c, 'open', 2, 3000);
     await s.waitForMessages(6);
-    console.info(`[half-open] death detected ${detectedIn} ms after the server went half-open; reopened ${reopened!.at - closed!.at} ms later`);
+    console.info(`[half-open/${bundle}] death detected ${detectedIn} ms after the server went half-open; reopened ${reopened!.at - closed!.at} ms later`);
 
     expect(closed).toMatchObject({ code: 1006, reason: 'heartbeat timeout', wasClean: false, willReconnect: true });
     expect(detectedIn).toBeLessThanOrEqual(HEARTBEAT.interval + HEARTBEAT.timeout + SLACK);
