@@ -1,5 +1,5 @@
 import type { WireData } from './codec.js';
-import { fail } from './errors.js';
+import { fail, invalid } from './errors.js';
 import { bool, fn, group, num, oneOf, show, type Check } from './options.js';
 import type { Plugin, PluginHost } from './plugin.js';
 import { isLoopback, isProtocolToken, withParam } from './url.js';
@@ -78,11 +78,9 @@ export function base64url(text: string): string {
 const carrierOf = (prefix: string, token: string): string => {
   const carrier = prefix + token;
   if (!isProtocolToken(carrier)) {
-    throw fail(
+    throw invalid(
       'INVALID_OPTION',
       `options.auth.token is not a legal subprotocol token for auth.via 'protocol' (it has characters outside RFC 6455 tokens): encode it with base64url()`,
-      undefined,
-      'TypeError',
     );
   }
   return carrier;
@@ -103,10 +101,10 @@ const carrierOf = (prefix: string, token: string): string => {
  */
 export function tokenAuth(options: AuthOptions): Plugin {
   // `auth: 'eyJ…'` is likely the token itself: name its type, never its value.
-  if (typeof options !== 'object' || options === null) throw fail('INVALID_OPTION', `options.auth must be an object, got ${options === null ? 'null' : typeof options}`, undefined, 'TypeError');
+  if (typeof options !== 'object' || options === null) throw invalid('INVALID_OPTION', `options.auth must be an object, got ${options === null ? 'null' : typeof options}`);
   const token: unknown = options.token;
   if (typeof token !== 'function' && (typeof token !== 'string' || token === '')) {
-    throw fail('INVALID_OPTION', `options.auth.token must be a non-empty string or a function, got ${typeof token}`, undefined, 'TypeError');
+    throw invalid('INVALID_OPTION', `options.auth.token must be a non-empty string or a function, got ${typeof token}`);
   }
   const rules: Record<string, Check> = {
     token: () => undefined, // checked above: its value must never reach a message

@@ -24,7 +24,7 @@ export interface BackoffOptions {
  */
 export function backoff(attempt: number, o: BackoffOptions, random: () => number): number {
   // `|| 0`: with minDelay 0 and a large attempt, 0 * Infinity is NaN, which setTimeout runs at once.
-  const cap = Math.min(o.maxDelay, o.minDelay * Math.pow(o.factor, attempt)) || 0;
+  const cap = Math.min(o.maxDelay, o.minDelay * o.factor ** attempt) || 0;
   const ms = o.jitter === 'full' ? random() * cap : o.jitter === 'equal' ? cap / 2 + (random() * cap) / 2 : cap;
   return Math.min(MAX_TIMEOUT_MS, Math.max(0, Math.round(ms)));
 }

@@ -2,10 +2,12 @@ import mitt from 'mitt';
 import { backoff } from './backoff.js';
 import { byteLength, type Codec, type IncomingData, type WireData } from './codec.js';
 import { CLOSE_ABNORMAL, CLOSE_NORMAL, CLOSE_TIMEOUT_MS, CLOSE_TRY_AGAIN_LATER, DRAIN_POLL_MS, FATAL_CLOSE_CODES, MAX_REASON_BYTES } from './constants.js';
-import { fail, isResilientWebSocketError, type ResilientWebSocketError } from './errors.js';
+import { fail, invalid, isResilientWebSocketError, type ResilientWebSocketError } from './errors.js';
 import { makeCloseEvent, type ClientEvents, type DropReason, type GiveupReason, type Snapshot } from './events.js';
 import {
+  check,
   checkSendOptions,
+  fn as isFunction,
   isWire,
   normalizeOptions,
   show,
@@ -61,11 +63,23 @@ const UNBOUNDED = { maxMessages: Infinity, maxBytes: Infinity, overflow: 'drop-o
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 const buffered = (s: Native): number => s.bufferedAmount ?? 0;
 const abnormal = (reason: string): CloseInfo => ({ code: CLOSE_ABNORMAL, reason, wasClean: false });
+/** `closing` or `closed`: nothing goes out until a new attempt starts. */
+const ending = (st: State): boolean => st === 'closing' || st === 'closed';
 
 // A listener that throws must not abort a move: report it the way the page would.
 const report = (err: unknown): void => {
   if (typeof reportError === 'function') reportError(err);
   else console.error('resilient-ws: a listener threw', err);
+};
+
+/** Runs `f`; a throw is reported (as above) and gives `undefined`. */
+const guarded = <T>(f: () => T): T | undefined => {
+  try {
+    return f();
+  } catch (err) {
+    report(err);
+    return undefined;
+  }
 };
 
 // Marks the class (and subclasses) so that a replaced `globalThis.WebSocket` is recognised.
@@ -246,7 +260,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     let C = o.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (isOwn(C)) C = NATIVE;
     if (!C || isOwn(C)) {
-      throw fail('INVALID_OPTION', 'options.WebSocket is required where no native WebSocket exists (pass the ws package in Node)', undefined, 'TypeError');
+      throw invalid('INVALID_OPTION', 'options.WebSocket is required where no native WebSocket exists (pass the ws package in Node)');
     }
     this.#Ctor = C;
     this.#urlSource = url;
@@ -507,14 +521,14 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    */
   send(data: TSend, options?: SendOptions): SendResult;
   send(...args: [TSend, SendOptions?]): SendResult {
-    if (!args.length) throw fail('INVALID_DATA', 'send() needs the data to send, got no argument', undefined, 'TypeError');
+    if (!args.length) throw invalid('INVALID_DATA', 'send() needs the data to send, got no argument');
     const [data, options] = args;
     if (options !== undefined) checkSendOptions(options);
     const volatile = options?.volatile === true;
     const c = this.#codec;
     const wire = this.#encode(data, c, volatile);
     const st = this.#state;
-    if (st === 'closing' || st === 'closed') return this.#refuse(data, 'closed');
+    if (ending(st)) return this.#refuse(data, 'closed');
     const q = this.#o.queue;
     // A plug-in that owns re-sending numbers every message: expiring one would leave a gap.
     const ttl = this.#owned ? Infinity : (options?.ttl ?? q.ttl);
@@ -535,7 +549,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     const accepted = !dropped.includes(entry);
     if (accepted && expires < this.#expiryAt) this.#armExpiry();
     if (accepted && st === 'open' && !this.#drain.pending && (this.#ready || entry.beforeReady)) this.#pump();
-    for (const e of dropped) this.#drop(e.data, 'overflow');
+    this.#drop(dropped, 'overflow');
     this.#changed();
     this.#deliver();
     return accepted ? 'queued' : 'dropped';
@@ -558,12 +572,12 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    */
   close(code?: number, reason?: string): void {
     if (code !== undefined && !(code === CLOSE_NORMAL || (Number.isInteger(code) && code >= 3000 && code <= 4999))) {
-      throw fail('INVALID_CLOSE_CODE', `close code must be 1000 or 3000–4999, got ${show(code)}`, undefined, 'InvalidAccessError');
+      throw invalid('INVALID_CLOSE_CODE', `close code must be 1000 or 3000–4999, got ${show(code)}`, 'InvalidAccessError');
     }
     const text = reason === undefined ? '' : String(reason);
     const bytes = byteLength(text);
     if (bytes > MAX_REASON_BYTES) {
-      throw fail('INVALID_REASON', `close reason is ${bytes} UTF-8 bytes; at most ${MAX_REASON_BYTES} are allowed`, undefined, 'SyntaxError');
+      throw invalid('INVALID_REASON', `close reason is ${bytes} UTF-8 bytes; at most ${MAX_REASON_BYTES} are allowed`, 'SyntaxError');
     }
     this.#userClosed = true;
     this.#linger.cancel();
@@ -572,7 +586,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
 
   #close(code: number | undefined, reason: string): void {
     const st = this.#state;
-    if (st === 'closing' || st === 'closed') return;
+    if (ending(st)) return;
     const s = this.#socket;
     // Native: close() while connecting fails the connection (error, then close 1006).
     this.#errorOnEnd = st === 'connecting' && !s;
@@ -647,7 +661,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   }
 
   #wait(flush: boolean): Promise<void> {
-    if (this.#state === 'closed' || this.#state === 'closing') return Promise.reject(fail('CLOSED', `${flush ? 'flush' : 'writable'}() while ${this.#state}`));
+    if (ending(this.#state)) return Promise.reject(fail('CLOSED', `${flush ? 'flush' : 'writable'}() while ${this.#state}`));
     return new Promise((resolve, reject) => {
       this.#waiters.push({ flush, resolve, reject });
       this.#settle();
@@ -665,7 +679,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * ```
    */
   on<K extends keyof ClientEvents<TSend, TReceive>>(type: K, handler: (payload: ClientEvents<TSend, TReceive>[K]) => void): () => void {
-    if (typeof handler !== 'function') throw fail('INVALID_OPTION', `on(${show(type)}, handler): handler must be a function, got ${show(handler)}`, undefined, 'TypeError');
+    check(`on(${show(type)}, handler): handler`, handler, isFunction);
     this.#events.on(type, handler);
     return () => this.#events.off(type, handler);
   }
@@ -681,7 +695,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
    * ```
    */
   subscribe(fn: (snapshot: Snapshot) => void): () => void {
-    if (typeof fn !== 'function') throw fail('INVALID_OPTION', `subscribe(fn): fn must be a function, got ${show(fn)}`, undefined, 'TypeError');
+    check('subscribe(fn): fn', fn, isFunction);
     const sub = { f: fn, last: this.getSnapshot() };
     this.#subs.add(sub);
     fn(sub.last);
@@ -690,7 +704,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       this.#linger.cancel();
       // `closing` here is the idle close (a user's close() sets #userClosed): demand is back, so
       // connect again instead of ending up closed with a subscriber waiting.
-      if ((this.#state === 'closed' || this.#state === 'closing') && this.#subs.has(sub)) this.#start();
+      if (ending(this.#state) && this.#subs.has(sub)) this.#start();
     }
     return () => {
       if (this.#subs.delete(sub) && lazy && !this.#subs.size && !this.#userClosed) {
@@ -786,9 +800,8 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     } else {
       // closing or closed: nothing queued will be sent, nobody waits any more.
       this.#sent.clear();
-      this.#expiry.cancel();
-      this.#expiryAt = Infinity;
-      for (const e of this.#queue.clear()) this.#drop(e.data, 'closed');
+      this.#drop(this.#queue.clear(), 'closed');
+      this.#armExpiry();
       const waiters = this.#waiters;
       this.#waiters = [];
       for (const w of waiters) w.reject(fail('CLOSED', `the client closed before ${w.flush ? 'the queue was flushed' : 'it could take more'}`));
@@ -808,7 +821,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       }
     }
     this.#settle();
-    this.#out.push({ e: 0, f: () => this.#publish() });
+    this.#post(() => this.#publish());
     this.#deliver();
   }
 
@@ -897,12 +910,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     }
     const epoch = this.#epoch;
     if (!this.#ready) {
-      let passed = false;
-      try {
-        passed = this.#o.ready!(data);
-      } catch (err) {
-        report(err);
-      }
+      const passed = guarded(() => this.#o.ready!(data));
       if (this.#epoch !== epoch) return;
       if (passed) {
         this.#ready = true;
@@ -936,13 +944,8 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     if (!d) {
       const r = o.reconnect;
       let retry = !FATAL_CLOSE_CODES.has(info.code);
-      if (r.shouldReconnect) {
-        try {
-          retry = r.shouldReconnect(info, this.#retries) !== false;
-        } catch (err) {
-          report(err);
-        }
-      }
+      // One that throws leaves the close-code policy's answer.
+      if (r.shouldReconnect) retry = guarded(() => r.shouldReconnect!(info, this.#retries) !== false) ?? retry;
       if (!retry) {
         const why = r.shouldReconnect ? 'shouldReconnect() said no' : 'a retry would fail the same way';
         return this.#giveup(info, 'close-code', fail('FATAL_CLOSE', `the connection closed with ${info.code}${info.reason ? ` (${info.reason})` : ''}; ${why}`), facts);
@@ -951,12 +954,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
         return this.#giveup(info, 'retries', fail('RETRIES_EXHAUSTED', o.noRetry ? 'the connection closed and reconnect is off' : `gave up after ${r.maxRetries} retries`), facts);
       }
       delay = backoff(this.#retries, r, Math.random);
-      let advised: number | undefined;
-      try {
-        advised = r.retryAfter(info);
-      } catch (err) {
-        report(err);
-      }
+      const advised = guarded(() => r.retryAfter(info));
       if (typeof advised === 'number' && advised >= 0) delay = Math.min(advised, r.maxDelay);
       if (info.code === CLOSE_TRY_AGAIN_LATER) delay = Math.max(delay, r.maxDelay / 4);
       this.#retries++;
@@ -978,10 +976,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
   /** Posts the `close` reports of one connection; `willReconnect` tells the truth at delivery. */
   #closed(info: CloseInfo): void {
     this.#lastClose = info;
-    this.#out.push({
-      e: 0,
-      f: () => this.#emitNow('close', { ...info, willReconnect: this.#state !== 'closed' && this.#state !== 'closing' }),
-    });
+    this.#post(() => this.#emitNow('close', { ...info, willReconnect: !ending(this.#state) }));
     this.#domEvent(makeCloseEvent(info));
   }
 
@@ -992,12 +987,13 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     this.#changed();
   }
 
-  #drop(data: unknown, reason: DropReason): void {
-    this.#emit('drop', { data: data as TSend, reason });
+  /** Posts a `drop` per entry, in order. */
+  #drop(entries: readonly { data: unknown }[], reason: DropReason): void {
+    for (const e of entries) this.#emit('drop', { data: e.data as TSend, reason });
   }
 
   #refuse(data: unknown, reason: DropReason): 'dropped' {
-    this.#drop(data, reason);
+    this.#drop([{ data }], reason);
     this.#deliver();
     return 'dropped';
   }
@@ -1006,25 +1002,21 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
 
   /** Posts a typed event; an announcement (`announce`) is skipped if a later move superseded it. */
   #emit<K extends keyof ClientEvents<TSend, TReceive>>(type: K, payload: ClientEvents<TSend, TReceive>[K], announce = false): void {
-    this.#out.push({ e: announce ? this.#epoch : 0, f: () => this.#emitNow(type, payload) });
+    this.#post(() => this.#emitNow(type, payload), announce);
   }
 
   #domEvent(ev: Event, announce = false): void {
-    this.#out.push({ e: announce ? this.#epoch : 0, f: () => this.dispatchEvent(ev) });
+    this.#post(() => this.dispatchEvent(ev), announce);
+  }
+
+  #post(f: () => void, announce = false): void {
+    this.#out.push({ e: announce ? this.#epoch : 0, f });
   }
 
   #emitNow<K extends keyof ClientEvents<TSend, TReceive>>(type: K, payload: ClientEvents<TSend, TReceive>[K]): void {
     const list = this.#events.all.get(type);
     // A copy: handlers added during this event get the next one.
-    if (list) for (const h of list.slice()) this.#call(() => (h as (p: typeof payload) => void)(payload));
-  }
-
-  #call(f: () => void): void {
-    try {
-      f();
-    } catch (err) {
-      report(err);
-    }
+    if (list) for (const h of list.slice()) guarded(() => (h as (p: typeof payload) => void)(payload));
   }
 
   /**
@@ -1040,7 +1032,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       // Indexed, not shift(): closing with 100 000 queued messages posts 100 000 drops.
       for (let i = 0; i < out.length; i++) {
         const item = out[i]!;
-        if (!item.e || item.e === this.#epoch) this.#call(item.f);
+        if (!item.e || item.e === this.#epoch) guarded(item.f);
       }
     } finally {
       out.length = 0;
@@ -1056,7 +1048,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       this.#publishing = false;
       // Through the event queue, like every listener: a subscriber's close() or reconnect()
       // then posts its move behind this notification instead of running it inside the call.
-      this.#out.push({ e: 0, f: () => this.#publish() });
+      this.#post(() => this.#publish());
       this.#deliver();
     });
   }
@@ -1069,7 +1061,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       // One that subscribed since the change got it at once; one that left gets nothing more.
       if (sub.last === s || !this.#subs.has(sub)) continue;
       sub.last = s;
-      this.#call(() => sub.f(s));
+      guarded(() => sub.f(s));
     }
   }
 
@@ -1125,7 +1117,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     let w: unknown = c ? c.encode(data) : data === null || ['number', 'boolean', 'bigint'].includes(typeof data) ? String(data) : data;
     if (!isWire(w)) {
       const hint = !c && typeof data === 'object' ? ' (pass a codec, e.g. jsonCodec, to send objects)' : '';
-      throw fail('INVALID_DATA', `${c ? 'the codec encoded the data into' : 'send() takes a string, Blob, ArrayBuffer or ArrayBufferView, got'} ${show(w)}${hint}`, undefined, 'TypeError');
+      throw invalid('INVALID_DATA', `${c ? 'the codec encoded the data into' : 'send() takes a string, Blob, ArrayBuffer or ArrayBufferView, got'} ${show(w)}${hint}`);
     }
     for (const p of this.#p) if (p.send) w = p.send(w as WireData, volatile);
     return w as WireData;
@@ -1146,19 +1138,19 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
     const had = queue.length > 0;
     const t = now();
     const out = (e: Entry): void => {
-      if (e.expires <= t) return this.#drop(e.data, 'expired');
+      if (e.expires <= t) return this.#drop([e], 'expired');
       const c = this.#codec;
       this.#transmit(s, buffered(s), e.data, e.codec === c || this.#owned ? e.wire : this.#encode(e.data, c, false), c, e.expires, false);
     };
     if (!this.#ready) queue.extract((x) => x.beforeReady).forEach(out);
     else while (queue.length && buffered(s) < this.#o.queue.highWaterMark) out(queue.shift()!);
     if (queue.length && this.#ready) this.#drain.schedule(DRAIN_POLL_MS, () => this.#drained());
-    if (!had) return this.#settle();
-    this.#changed();
-    if (!queue.length) {
-      this.#expiry.cancel();
-      this.#expiryAt = Infinity;
-      this.#emit('drain', {}, true);
+    if (had) {
+      this.#changed();
+      if (!queue.length) {
+        this.#armExpiry();
+        this.#emit('drain', {}, true);
+      }
     }
     this.#settle();
   }
@@ -1197,7 +1189,7 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       const t = now();
       const expired = this.#queue.extract((e) => e.expires <= t);
       this.#armExpiry();
-      for (const e of expired) this.#drop(e.data, 'expired');
+      this.#drop(expired, 'expired');
       if (expired.length && !this.#queue.length) {
         // Nothing waits on the native buffer any more: stop reading it.
         this.#drain.cancel();
@@ -1230,13 +1222,13 @@ export class ResilientWebSocket<TSend = WireData, TReceive = IncomingData> exten
       if (back.some((e) => e.expires < this.#expiryAt)) this.#armExpiry();
     }
     sent.clear();
-    for (const e of this.#queue.trim(this.#o.queue)) this.#drop(e.data, 'overflow');
+    this.#drop(this.#queue.trim(this.#o.queue), 'overflow');
   }
 }
 
 /** @internal */
 export const missingUrl = (): ResilientWebSocketError =>
-  fail('INVALID_URL', 'the URL is required: new ResilientWebSocket(url, protocols?, options?)', undefined, 'TypeError');
+  invalid('INVALID_URL', 'the URL is required: new ResilientWebSocket(url, protocols?, options?)');
 
 /** @internal Where each copy of the library keeps the native constructor it found. */
 const NATIVE_KEY = Symbol.for('resilient-ws.native');

@@ -111,9 +111,12 @@ const brand = (e: object, code: ErrorCode): void => {
 /** The native class an argument error takes. @internal */
 export type NativeKind = 'SyntaxError' | 'InvalidAccessError' | 'TypeError';
 
-/** @internal A library error; with `kind`, one of the native classes that also carries `code`. */
-export const fail = (code: ErrorCode, message: string, cause?: unknown, kind?: NativeKind): ResilientWebSocketError => {
-  if (!kind) return new ResilientWebSocketError(code, message, cause === undefined ? undefined : { cause });
+/** @internal A runtime error of the library (`CONNECT_TIMEOUT`, `QUEUE_FULL`, …). */
+export const fail = (code: ErrorCode, message: string, cause?: unknown): ResilientWebSocketError =>
+  new ResilientWebSocketError(code, message, cause === undefined ? undefined : { cause });
+
+/** @internal An argument error: the native class `kind` (a `TypeError` by default), also carrying `code`. */
+export const invalid = (code: ErrorCode, message: string, kind: NativeKind = 'TypeError'): ResilientWebSocketError => {
   const e: Error =
     kind === 'TypeError' || typeof DOMException !== 'function' ? new TypeError(message) : new DOMException(message, kind);
   if (kind !== 'TypeError' && !(e instanceof DOMException)) Object.defineProperty(e, 'name', { value: kind });

@@ -1,9 +1,9 @@
 import { AUTH_DEFAULTS, tokenAuth, type AuthOptions } from './auth.js';
 import { missingUrl, ResilientWebSocket as Core, shape } from './client.js';
 import type { IncomingData, WireData } from './codec.js';
-import { fail } from './errors.js';
+import { invalid } from './errors.js';
 import { heartbeat, HEARTBEAT_DEFAULTS, type HeartbeatOptions } from './heartbeat.js';
-import { bad, CORE_DEFAULTS, plugin, type BaseOptions, type CoreOptions, type ProtocolsProvider, type UrlProvider } from './options.js';
+import { bool, check, CORE_DEFAULTS, plugin, type BaseOptions, type CoreOptions, type ProtocolsProvider, type UrlProvider } from './options.js';
 import { pageLife } from './page.js';
 import type { Plugin } from './plugin.js';
 
@@ -60,11 +60,11 @@ function toCore(options: unknown): CoreOptions<never, never> | undefined {
     for (const key of Object.keys(given)) {
       const to = RENAMED[key];
       // `reconnect.maxRetries` is the new home of the top-level `maxRetries`, not a slip.
-      if (to && to !== prefix + key) throw fail('INVALID_OPTION', `options.${prefix}${key} was renamed: use ${to}`, undefined, 'TypeError');
+      if (to && to !== prefix + key) throw invalid('INVALID_OPTION', `options.${prefix}${key} was renamed: use ${to}`);
     }
   }
   const { auth, heartbeat: hb, page, pauseWhenHidden, ...rest } = options as Options<unknown, unknown>;
-  if (pauseWhenHidden !== undefined && typeof pauseWhenHidden !== 'boolean') bad('options.pauseWhenHidden', pauseWhenHidden, 'a boolean');
+  if (pauseWhenHidden !== undefined) check('options.pauseWhenHidden', pauseWhenHidden, bool);
   return {
     ...rest,
     auth: auth === undefined || isPlugin(auth) ? auth : tokenAuth(auth),

@@ -1,6 +1,6 @@
 import type { Jitter } from './backoff.js';
 import type { Codec, IncomingData, WireData } from './codec.js';
-import { fail } from './errors.js';
+import { invalid } from './errors.js';
 import type { Plugin } from './plugin.js';
 
 /** A value, or a function (sync or async) asked before every connection attempt. */
@@ -253,7 +253,13 @@ export const isWire = (v: unknown): v is WireData =>
 
 /** @internal Throws `INVALID_OPTION` (a `TypeError`) naming the option and the bad value. */
 export const bad = (path: string, value: unknown, want: string): never => {
-  throw fail('INVALID_OPTION', `${path} must be ${want}, got ${show(value)}`, undefined, 'TypeError');
+  throw invalid('INVALID_OPTION', `${path} must be ${want}, got ${show(value)}`);
+};
+
+/** @internal Throws `INVALID_OPTION` (see {@link bad}) unless `rule` accepts `value`. */
+export const check = (path: string, value: unknown, rule: Check): void => {
+  const want = rule(value);
+  if (want) bad(path, value, want);
 };
 
 /**
@@ -266,10 +272,9 @@ export function group<T extends object>(path: string, given: unknown, defaults: 
   const out = { ...defaults } as Record<string, unknown>;
   for (const [k, v] of Object.entries(given as object)) {
     const rule = rules[k];
-    if (!rule) throw fail('INVALID_OPTION', `${path}.${k} is not an option (known: ${Object.keys(rules).join(', ')})`, undefined, 'TypeError');
+    if (!rule) throw invalid('INVALID_OPTION', `${path}.${k} is not an option (known: ${Object.keys(rules).join(', ')})`);
     if (v === undefined) continue;
-    const want = rule(v);
-    if (want) bad(`${path}.${k}`, v, want);
+    check(`${path}.${k}`, v, rule);
     out[k] = v;
   }
   return out as T;
@@ -292,8 +297,10 @@ export const plugin = (path: string, v: unknown): Plugin => {
 };
 
 const TOP = ['reconnect', 'queue', 'codec', 'codecs', 'ready', 'WebSocket', 'binaryType', 'lazy', 'plugins', 'auth', 'heartbeat', 'page'];
-const isCodec = (c: unknown): boolean =>
-  typeof c === 'object' && c !== null && typeof (c as Codec).encode === 'function' && typeof (c as Codec).decode === 'function';
+const codec: Check = (c) =>
+  typeof c === 'object' && c !== null && typeof (c as Codec).encode === 'function' && typeof (c as Codec).decode === 'function'
+    ? undefined
+    : 'an object with encode() and decode()';
 
 /**
  * Checks every core option and fills in the defaults, once, in the constructor. Throws
@@ -304,7 +311,7 @@ export function normalizeOptions(options: unknown): Normalized {
   if (typeof options !== 'object' || Array.isArray(options)) bad('options', options, 'an object');
   const o = options as CoreOptions<unknown, unknown>;
   for (const k of Object.keys(o)) {
-    if (!TOP.includes(k)) throw fail('INVALID_OPTION', `options.${k} is not an option (known: ${TOP.join(', ')})`, undefined, 'TypeError');
+    if (!TOP.includes(k)) throw invalid('INVALID_OPTION', `options.${k} is not an option (known: ${TOP.join(', ')})`);
   }
   const D = CORE_DEFAULTS;
   const r =
@@ -332,16 +339,13 @@ export function normalizeOptions(options: unknown): Normalized {
     resend: oneOf('unsent', false),
   });
   if (q.lowWaterMark > q.highWaterMark) bad('options.queue.lowWaterMark', q.lowWaterMark, `<= queue.highWaterMark (${q.highWaterMark})`);
-  if (o.codec !== undefined && !isCodec(o.codec)) bad('options.codec', o.codec, 'an object with encode() and decode()');
+  if (o.codec !== undefined) check('options.codec', o.codec, codec);
   if (o.codecs !== undefined) {
     if (typeof o.codecs !== 'object' || o.codecs === null) bad('options.codecs', o.codecs, 'an object mapping subprotocols to codecs');
-    for (const [p, c] of Object.entries(o.codecs)) if (!isCodec(c)) bad(`options.codecs[${show(p)}]`, c, 'an object with encode() and decode()');
+    for (const [p, c] of Object.entries(o.codecs)) check(`options.codecs[${show(p)}]`, c, codec);
   }
-  for (const k of ['ready', 'WebSocket'] as const) if (o[k] !== undefined && typeof o[k] !== 'function') bad(`options.${k}`, o[k], 'a function');
-  if (o.binaryType !== undefined) {
-    const want = oneOf('blob', 'arraybuffer')(o.binaryType);
-    if (want) bad('options.binaryType', o.binaryType, want);
-  }
+  for (const k of ['ready', 'WebSocket'] as const) if (o[k] !== undefined) check(`options.${k}`, o[k], fn);
+  if (o.binaryType !== undefined) check('options.binaryType', o.binaryType, oneOf('blob', 'arraybuffer'));
   const lazy = o.lazy === true ? {} : o.lazy === false ? undefined : o.lazy;
   // Only `undefined` is "not lazy": `lazy: 0` or `null` must fail, not turn lazy on.
   const linger = lazy === undefined ? undefined : group('options.lazy', lazy, D.lazy, { lingerMs: num(0) }).lingerMs;
@@ -379,6 +383,6 @@ export function checkSendOptions(options: unknown): void {
     if (proto !== null && Object.getPrototypeOf(proto) !== null) bad('send() options', options, 'a plain object');
     group('send() options', options, {}, { volatile: bool, beforeReady: bool, ttl: num(0, false, true) });
   } catch (err) {
-    throw fail('INVALID_OPTION', (err as Error).message, undefined, 'TypeError');
+    throw invalid('INVALID_OPTION', (err as Error).message);
   }
 }

@@ -94,22 +94,18 @@ export class Fifo {
    * With `overflow: 'error'` a full queue throws `QUEUE_FULL` and nothing changes.
    */
   offer(e: Entry, limits: Limits): Entry[] {
-    const fits = (): boolean => this.length < limits.maxMessages && this.#bytes + e.bytes <= limits.maxBytes;
-    if (fits()) {
-      this.push(e);
-      return [];
+    if (this.length >= limits.maxMessages || this.#bytes + e.bytes > limits.maxBytes) {
+      if (limits.overflow === 'error') {
+        throw fail(
+          'QUEUE_FULL',
+          `the send queue is full (${this.length} messages, ${this.#bytes} bytes; limits queue.maxMessages ${limits.maxMessages}, queue.maxBytes ${limits.maxBytes})`,
+        );
+      }
+      if (limits.overflow === 'drop-newest' || e.bytes > limits.maxBytes || limits.maxMessages === 0) return [e];
     }
-    if (limits.overflow === 'error') {
-      throw fail(
-        'QUEUE_FULL',
-        `the send queue is full (${this.length} messages, ${this.#bytes} bytes; limits queue.maxMessages ${limits.maxMessages}, queue.maxBytes ${limits.maxBytes})`,
-      );
-    }
-    if (limits.overflow === 'drop-newest' || e.bytes > limits.maxBytes || limits.maxMessages === 0) return [e];
-    const dropped: Entry[] = [];
-    while (this.length && !fits()) dropped.push(this.shift()!);
+    // `e` fits alone, so trimming the oldest never reaches it.
     this.push(e);
-    return dropped;
+    return this.trim(limits);
   }
 
   /** Drops the oldest entries until the queue is within `limits` again (after `unshift`). */
@@ -125,20 +121,18 @@ const CONTROL = Symbol('control');
 
 /**
  * What went to the native socket and may still sit in its `bufferedAmount`. This is on the hot
- * path of every direct send, so appending is four array pushes: no entry object, no byte count.
- * Sizes are computed only when the log is trimmed or a dead connection is read back. @internal
+ * path of every direct send, so appending is one push of four slots into one flat array (data,
+ * wire, codec, expires): no entry object, no byte count. Sizes are computed only when the log is
+ * trimmed or a dead connection is read back. @internal
  */
 export class SentLog {
-  #data: unknown[] = [];
-  #wire: WireData[] = [];
-  #codec: Array<Codec | undefined> = [];
-  #expires: number[] = [];
+  #log: unknown[] = [];
   /** The length at which the log is trimmed next: doubles with what a trim keeps, so a stream
    * whose buffer never empties costs amortized O(1) per message. */
   #trimAt = 1024;
 
   get length(): number {
-    return this.#wire.length;
+    return this.#log.length / 4;
   }
 
   /**
@@ -147,18 +141,16 @@ export class SentLog {
    */
   add(buffered: number, data: unknown, wire: WireData, codec: Codec | undefined, expires: number, control: boolean): void {
     if (buffered === 0) this.clear();
-    else if (this.#wire.length >= this.#trimAt) {
-      this.#keep(this.#cover(buffered));
-      this.#trimAt = Math.max(1024, 2 * this.#wire.length);
+    else if (this.length >= this.#trimAt) {
+      // Forgets the messages before the ones that may hold the buffered bytes.
+      this.#log.splice(0, this.#cover(buffered) * 4);
+      this.#trimAt = Math.max(1024, 2 * this.length);
     }
-    this.#data.push(control ? CONTROL : data);
-    this.#wire.push(wire);
-    this.#codec.push(codec);
-    this.#expires.push(expires);
+    this.#log.push(control ? CONTROL : data, wire, codec, expires);
   }
 
   clear(): void {
-    this.#data.length = this.#wire.length = this.#codec.length = this.#expires.length = 0;
+    this.#log.length = 0;
     this.#trimAt = 1024;
   }
 
@@ -167,26 +159,21 @@ export class SentLog {
    * partly transmitted message is sent again in full), without control messages.
    */
   unsent(unsent: number): Entry[] {
-    const from = this.#cover(unsent);
+    const log = this.#log;
     const out: Entry[] = [];
-    for (let i = from; i < this.#wire.length; i++) {
-      const data = this.#data[i];
+    for (let i = this.#cover(unsent) * 4; i < log.length; i += 4) {
+      const data = log[i];
       if (data === CONTROL) continue;
-      const wire = this.#wire[i]!;
-      out.push({ data, wire, codec: this.#codec[i], bytes: byteLength(wire), expires: this.#expires[i]!, beforeReady: false });
+      const wire = log[i + 1] as WireData;
+      out.push({ data, wire, codec: log[i + 2] as Codec | undefined, bytes: byteLength(wire), expires: log[i + 3] as number, beforeReady: false });
     }
     return out;
   }
 
-  /** The index from which the newest messages hold at least `bytes` bytes. */
+  /** The index of the message from which the newest messages hold at least `bytes` bytes. */
   #cover(bytes: number): number {
-    let i = this.#wire.length;
-    while (bytes > 0 && i > 0) bytes -= byteLength(this.#wire[--i]!);
+    let i = this.length;
+    while (bytes > 0 && i > 0) bytes -= byteLength(this.#log[--i * 4 + 1] as WireData);
     return i;
-  }
-
-  /** Forgets the messages before index `from`. */
-  #keep(from: number): void {
-    if (from > 0) for (const list of [this.#data, this.#wire, this.#codec, this.#expires]) list.splice(0, from);
   }
 }

@@ -1,4 +1,4 @@
-import { fail } from './errors.js';
+import { invalid } from './errors.js';
 
 // `user:pass@` must never reach an error message or `ws.url`.
 const hideCredentials = (s: string): string => s.replace(/\/\/[^/?#@]*@/, '//***@');
@@ -9,22 +9,22 @@ const hideCredentials = (s: string): string => s.replace(/\/\/[^/?#@]*@/, '//***
  * `INVALID_URL` (a `SyntaxError` `DOMException`) naming the value without credentials. @internal
  */
 export function normalizeUrl(input: unknown): string {
-  if (typeof input === 'symbol') throw fail('INVALID_URL', 'the URL must be a string, got a symbol', undefined, 'TypeError');
+  if (typeof input === 'symbol') throw invalid('INVALID_URL', 'the URL must be a string, got a symbol');
   const text = String(input);
   let u: URL;
   try {
     u = new URL(text, typeof location !== 'undefined' ? location.href : undefined);
   } catch {
-    throw fail('INVALID_URL', `the URL ${JSON.stringify(hideCredentials(text))} is not a valid URL`, undefined, 'SyntaxError');
+    throw invalid('INVALID_URL', `the URL ${JSON.stringify(hideCredentials(text))} is not a valid URL`, 'SyntaxError');
   }
   if (u.protocol === 'http:') u.protocol = 'ws:';
   else if (u.protocol === 'https:') u.protocol = 'wss:';
   const shown = JSON.stringify(hideCredentials(u.href));
   if (u.protocol !== 'ws:' && u.protocol !== 'wss:') {
-    throw fail('INVALID_URL', `the URL ${shown} must use ws:, wss:, http: or https:, not ${u.protocol}`, undefined, 'SyntaxError');
+    throw invalid('INVALID_URL', `the URL ${shown} must use ws:, wss:, http: or https:, not ${u.protocol}`, 'SyntaxError');
   }
   // `u.hash` is '' for an empty fragment (`ws://h/p#`), which browsers refuse as well.
-  if (u.href.includes('#')) throw fail('INVALID_URL', `the URL ${shown} must not have a fragment`, undefined, 'SyntaxError');
+  if (u.href.includes('#')) throw invalid('INVALID_URL', `the URL ${shown} must not have a fragment`, 'SyntaxError');
   return u.href;
 }
 
@@ -60,11 +60,9 @@ export const isProtocolToken = (s: string): boolean => TOKEN.test(s);
  */
 export function toProtocols(value: unknown): string[] {
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    throw fail(
+    throw invalid(
       'INVALID_OPTION',
       'protocols must be a string or an array of strings, got an object: options go third, so pass [] or undefined for protocols first (new ResilientWebSocket(url, [], options))',
-      undefined,
-      'TypeError',
     );
   }
   const list: unknown[] = value === undefined ? [] : Array.isArray(value) ? value : [value];
@@ -72,10 +70,9 @@ export function toProtocols(value: unknown): string[] {
   // As the native constructor does, every entry goes through String() (a Symbol cannot).
   for (const p of list.map((v) => (typeof v === 'symbol' ? v : String(v)))) {
     if (typeof p !== 'string' || !isProtocolToken(p) || seen.has(p)) {
-      throw fail(
+      throw invalid(
         'INVALID_OPTION',
         `protocols: ${JSON.stringify(String(p))} ${seen.has(String(p)) ? 'is offered twice' : 'is not a valid subprotocol (RFC 6455 token)'}`,
-        undefined,
         'SyntaxError',
       );
     }
