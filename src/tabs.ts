@@ -46,26 +46,31 @@ export interface Tabs {
 // clone and minify smaller than objects. The epoch is the leadership's fencing number.
 /** `[H, e]`: a follower's hello or ping; the leader answers with `L`. */
 const H = 0;
-/** `[S, e, link, n, frame, at]`: frame `n` of a follower's link, to write; `at` is `Date.now()`. */
+/**
+ * `[S, e, link, n, frame, at, k]`: frame `n` of a follower's link, to write on the leader's
+ * socket `k` (the one the link opened on); `at` is `Date.now()`.
+ */
 const S = 1;
 /** `[A, e, link, n]`: the leader wrote that link's frames up to `n`. */
 const A = 2;
-/** `[L, e, open]`: the leader, and `[protocol, extensions]` while its socket is open (else null). */
+/** `[L, e, open]`: the leader, and `[protocol, extensions, k]` while its socket `k` is open (else null). */
 const L = 3;
-/** `[C, e, close]`: the leader's socket closed. */
+/** `[C, e, close, k]`: the leader's socket `k` closed (or was given up). */
 const C = 4;
 /** `[M, e, frame, tab]`: an inbound frame, for the tab `tab` (undefined: every tab). */
 const M = 5;
 
-type Open = [protocol: string, extensions: string];
-type Send = [k: typeof S, e: number, link: number, n: number, frame: WireData, at: number];
+// `k` numbers the leader's native sockets: a leader's `reconnect()` drops one socket and opens
+// the next at once, and the old one's messages must not be taken for the new one's.
+type Open = [protocol: string, extensions: string, k: number];
+type Send = [k: typeof S, e: number, link: number, n: number, frame: WireData, at: number, sock: number];
 type Ack = [k: typeof A, e: number, link: number, n: number];
 type Msg =
   | [k: typeof H, e: number]
   | Send
   | Ack
   | [k: typeof L, e: number, open: Open | null]
-  | [k: typeof C, e: number, close: CloseInfo]
+  | [k: typeof C, e: number, close: CloseInfo, sock: number]
   | [k: typeof M, e: number, frame: IncomingData, tab: string | undefined];
 
 type Handler<E> = ((ev: E) => unknown) | null;
@@ -80,6 +85,8 @@ interface Link extends WebSocketLike {
   onerror: Handler<void>;
   onclose: Handler<CloseInfo>;
   readonly id: number;
+  /** The leader's socket this link is on (opened, or, in the leader, opening). */
+  k?: number;
   lead(): void;
   up(open: Open): void;
   recv(data: unknown): void;
@@ -153,6 +160,8 @@ export function tabs(options: TabsOptions): Tabs {
   let asked = 0;
   let link: Link | undefined;
   let gen = 0;
+  /** The number of this tab's last native socket. */
+  let sock = 0;
   let lockAc: AbortController | undefined;
   let pageAc: AbortController | undefined;
   let release: (() => void) | undefined;
@@ -181,6 +190,7 @@ export function tabs(options: TabsOptions): Tabs {
     /** The byte counts of the frames not written yet: frames `n - length + 1` to `n`. */
     const pending: number[] = [];
     let bytes = 0;
+    let gone: (c: CloseInfo) => void = noop;
     const l = {
       readyState: 0,
       // Unique among the links of every tab: the leader numbers frames per link.
@@ -192,9 +202,10 @@ export function tabs(options: TabsOptions): Tabs {
       lead(): void {
         // drop() no-ops these handlers: events of a socket given up never reach the link.
         const s = (real = new Real!(...args));
+        const k = (l.k = ++sock);
         s.binaryType = 'arraybuffer';
         s.onopen = () => {
-          post([L, epoch, (open = [s.protocol, s.extensions])]);
+          post([L, epoch, (open = [s.protocol, s.extensions, k])]);
           l.up(open);
         };
         s.onmessage = ({ data }: MessageEvent<IncomingData>) => {
@@ -206,19 +217,27 @@ export function tabs(options: TabsOptions): Tabs {
         s.onerror = () => l.onerror?.();
         s.onclose = ({ code, reason, wasClean }: CloseEvent) => {
           const c = { code, reason, wasClean };
-          // The followers' links end on `C` and send again what was not written; this link's
-          // frames go back to the core's queue: nothing held while fenced is written now.
-          open = null;
-          stash = [];
-          post([C, epoch, c]);
+          gone(c);
           l.end(c);
+        };
+        /**
+         * Once per socket, while it is still the current one: when it closes, or as soon as the
+         * core gives it up (its close event can come after the next socket opened). The
+         * followers' links end on `C` and send again what was not written; this link's frames
+         * go back to the core's queue: nothing held while fenced is written now.
+         */
+        gone = (c) => {
+          gone = noop;
+          if (open?.[2] === k) open = null;
+          stash = [];
+          post([C, epoch, c, k]);
         };
       },
 
       up(o: Open): void {
         if (!l.readyState) {
           l.readyState = 1;
-          [l.protocol, l.extensions] = o;
+          [l.protocol, l.extensions, l.k] = o;
           l.onopen?.();
         }
       },
@@ -241,7 +260,7 @@ export function tabs(options: TabsOptions): Tabs {
         // What the browser counts in `bufferedAmount`, as the core counts it: UTF-8 bytes (a
         // Blob encodes strings as the socket does), a Blob's size, a buffer's or a view's length.
         bytes += pending[pending.push(new Blob([d as BlobPart]).size) - 1]!;
-        const m: Send = [S, epoch, l.id, ++n, d, now()];
+        const m: Send = [S, epoch, l.id, ++n, d, now(), l.k!];
         // A fenced leader holds its own frames with the followers' until it knows it still leads.
         if (real) take(m);
         else post(m);
@@ -264,10 +283,14 @@ export function tabs(options: TabsOptions): Tabs {
       },
 
       close(code?: number, reason?: string): void {
-        if (real) return real.close(code, reason);
+        const c = { code: code ?? 1005, reason: reason ?? '', wasClean: true };
+        if (real) {
+          gone(c);
+          return real.close(code, reason);
+        }
         // Like the native close(): the state changes now, the close event comes a moment later.
         l.readyState = 2;
-        queueMicrotask(() => l.end({ code: code ?? 1005, reason: reason ?? '', wasClean: true }));
+        queueMicrotask(() => l.end(c));
       },
     } as Link;
     link = l;
@@ -340,7 +363,9 @@ export function tabs(options: TabsOptions): Tabs {
     }
     const l = link;
     const n = expect[m[2]] ?? 1;
-    if (m[1] === epoch && l?.readyState === 1 && m[3] === n) {
+    // Only frames sent for the open socket: one sent for a socket given up stays unacknowledged,
+    // and its link, ended by that socket's `C`, sends it again.
+    if (m[1] === epoch && l?.readyState === 1 && open?.[2] === m[6] && m[3] === n) {
       expect[m[2]] = n + 1;
       l.send(m[4]);
       post([A, epoch, m[2], n]);
@@ -371,8 +396,9 @@ export function tabs(options: TabsOptions): Tabs {
           else host.wake();
         }
       } else if (m[0] === C) {
-        open = null;
-        link?.end(m[2]);
+        // Fenced by the socket's number: only what was on that socket ends.
+        if (open?.[2] === m[3]) open = null;
+        if (link?.k === m[3]) link!.end(m[2]);
       } else if (m[0] === M) {
         if (!m[3] || m[3] === id) link?.recv(m[2]);
       } else if (m[2] === link?.id) link!.ack((m as Ack)[3]);

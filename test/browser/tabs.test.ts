@@ -13,16 +13,30 @@ interface Conn {
   openedAt: number;
   closedAt?: number;
   frames: Array<{ at: number; data: string }>;
+  /** With `holdCloses`: sends the held reply to the client's close frame (its close event). */
+  release?: () => void;
 }
 
-/** A `ws` server on 127.0.0.1, port 0, that keeps every connection and what each one wrote. */
-async function recordingServer() {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+/**
+ * A `ws` server on 127.0.0.1, port 0, that keeps every connection and what each one wrote;
+ * `refuse(true)` answers new handshakes with 503 (the server is away) until `refuse(false)`.
+ * With `holdCloses`, each connection greets with `welcome <n>` and holds its reply to the
+ * client's close frame until `release()`, so the client's close event comes when a test says.
+ */
+async function recordingServer({ holdCloses = false } = {}) {
+  let refusing = false;
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, verifyClient: (_info, cb) => cb(!refusing, 503) });
   await new Promise<void>((ok) => wss.once('listening', () => ok()));
   const conns: Conn[] = [];
   wss.on('connection', (socket) => {
     const c: Conn = { n: conns.length, socket, openedAt: Date.now(), frames: [] };
     conns.push(c);
+    if (holdCloses) {
+      socket.send(`welcome ${c.n}`);
+      const reply = socket.close.bind(socket);
+      // `ws` answers a close frame by calling close() on the socket: that answer waits.
+      socket.close = (...a: Parameters<WebSocket['close']>) => void (c.release = () => reply(...a));
+    }
     socket.on('message', (data) => c.frames.push({ at: Date.now(), data: String(data) }));
     socket.on('close', () => (c.closedAt = Date.now()));
   });
@@ -33,6 +47,9 @@ async function recordingServer() {
     live: () => conns.filter((c) => c.closedAt === undefined),
     frames: () => conns.flatMap((c) => c.frames.map((f) => ({ ...f, conn: c.n }))),
     push: (data: string) => conns.forEach((c) => c.closedAt === undefined && c.socket.send(data)),
+    refuse: (on: boolean) => void (refusing = on),
+    /** Drops every live connection (no closing handshake). */
+    kill: () => conns.forEach((c) => c.socket.terminate()),
     close: () =>
       new Promise<void>((ok) => {
         for (const c of conns) c.socket.terminate();
@@ -204,6 +221,8 @@ describe('resilient-ws/tabs: one connection for the tabs of an app', () => {
     const frozenAt = Date.now();
     await until('a second connection', () => server.conns.length === 2, 10_000);
     const took = server.conns[1]!.openedAt - frozenAt;
+    // What the leader wrote before the pause took hold (frames in flight at `frozenAt`).
+    const wroteBeforeSteal = server.conns[0]!.frames.length;
     console.log(`tabs handover after a freeze (stealAfter ${stealAfter} ms): new connection ${took} ms after the freeze`);
     // The documented bound: a ping unanswered for stealAfter, asked at most stealAfter/4 after
     // the leader last spoke, checked every stealAfter/4: 1.5 × stealAfter, plus a connect.
@@ -221,7 +240,7 @@ describe('resilient-ws/tabs: one connection for the tabs of an app', () => {
     });
     await until('the old connection closed', () => server.conns[0]!.closedAt !== undefined);
     // Frozen and thawed, the old leader wrote nothing on its connection.
-    expect(server.conns[0]!.frames.filter((f) => f.at >= frozenAt)).toEqual([]);
+    expect(server.conns[0]!.frames.slice(wroteBeforeSteal)).toEqual([]);
     // Its own sends now go through the new leader.
     expect(await leader!.call('send', 'after thaw')).toBe('sent');
     await until('the thawed tab’s message', () => server.conns[1]!.frames.some((f) => f.data === 'after thaw'));
@@ -231,6 +250,70 @@ describe('resilient-ws/tabs: one connection for the tabs of an app', () => {
     const first1 = Math.min(...server.conns[1]!.frames.map((f) => f.at));
     expect(last0).toBeLessThanOrEqual(first1);
     expect(server.conns.length).toBe(2);
+  });
+
+  it('the leader reconnect()s while followers send: they follow the new socket; every message once, in order', async () => {
+    server = await recordingServer({ holdCloses: true });
+    const tabs = await openTabs(4);
+    await until('all 4 tabs open', () => allOpen(tabs));
+    const [leader] = await leaderOf(tabs);
+    const followers = tabs.filter((t) => t !== leader);
+    for (const f of followers) await f.call('start', 20);
+    await until('followers sending', () => server.frames().length > 30);
+    // The old socket's close event comes after its closing handshake, here (held by the
+    // server) after the next socket opened: it must not tell the followers that the new
+    // socket closed.
+    const rounds = 5;
+    for (let i = 1; i <= rounds; i++) {
+      await leader!.call('reconnect');
+      await until(`connection ${i + 1}`, () => server.conns.length === i + 1);
+      await until(`the leader open on connection ${i + 1}`, async () => (await leader!.call<{ received: string[] }>('log')).received.includes(`welcome ${i}`));
+      await until(`the close of connection ${i} held`, () => server.conns[i - 1]!.release !== undefined);
+      server.conns[i - 1]!.release!();
+      const conn = server.conns[i]!;
+      await until(`every follower writing on connection ${i + 1}`, () => followers.every((f) => conn.frames.some((x) => x.data.startsWith(`${f.id}:`))));
+    }
+    await until('one live connection', () => server.live().length === 1);
+    expect(server.live()[0]).toBe(server.conns[rounds]);
+    expect(server.conns.length).toBe(rounds + 1);
+    for (const f of followers) expect(await f.snapshot()).toMatchObject({ state: 'open', leader: false });
+    expect(await leader!.snapshot()).toMatchObject({ state: 'open', leader: true });
+    for (const f of followers) await checkSequence(f);
+    // Nothing was written on a connection after the next one opened.
+    for (let i = 1; i <= rounds; i++) {
+      const next = server.conns[i]!;
+      expect(server.conns[i - 1]!.frames.filter((f) => f.at > (next.frames[0]?.at ?? Infinity))).toEqual([]);
+    }
+  });
+
+  it('a follower’s drops are its own: with the leader’s server away, overflow drops are reported in the sending tab; the rest arrive once, in order', async () => {
+    server = await recordingServer();
+    const max = 5;
+    const tabs = await openTabs(2, { max: String(max) });
+    await until('both tabs open', () => allOpen(tabs));
+    const [leader] = await leaderOf(tabs);
+    const follower = tabs.find((t) => t !== leader)!;
+    server.refuse(true);
+    server.kill();
+    await until('both tabs away', async () => (await Promise.all(tabs.map((t) => t.snapshot()))).every((s) => s.state !== 'open'));
+    const sent = Array.from({ length: 12 }, (_, i) => `${follower.id}:${i}`);
+    for (const m of sent) expect(await follower.call('send', m)).not.toBe('sent');
+    expect((await follower.snapshot()).queued).toBe(max);
+    // drop-oldest (the default): the first 7 go, each with its own event in the sending tab.
+    const dropped = sent.slice(0, sent.length - max);
+    await until('the drop events', async () => (await follower.call<{ drops: unknown[] }>('log')).drops.length >= dropped.length);
+    expect((await follower.call<{ drops: unknown[] }>('log')).drops).toEqual(dropped.map((data) => ({ data, reason: 'overflow' })));
+    server.refuse(false);
+    await until('both tabs open again', () => allOpen(tabs), 15_000);
+    const read = () => server.frames().filter((f) => f.data.startsWith(`${follower.id}:`));
+    await until('the kept messages', () => read().length >= max);
+    await until('the follower’s queue empty', async () => (await follower.snapshot()).queued === 0);
+    expect(read().map((f) => f.data)).toEqual(sent.slice(-max));
+    // All on the one connection the leader opened after the server came back.
+    expect(new Set(read().map((f) => f.conn))).toEqual(new Set([server.conns.length - 1]));
+    expect(server.live().length).toBe(1);
+    // The leader reported nothing: the drops were not its own.
+    expect((await leader!.call<{ drops: unknown[] }>('log')).drops).toEqual([]);
   });
 
   it('two app versions do not share', async () => {

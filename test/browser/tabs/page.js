@@ -6,7 +6,9 @@ import { tabs } from '/dist/tabs.mjs';
 
 const q = new URLSearchParams(location.search);
 const tab = tabs({ name: q.get('name') || 'tabs-test', version: q.get('version') || '1', stealAfter: Number(q.get('steal') || 1000) });
-const ws = new ResilientWebSocket(q.get('ws'), [], tab.options({ reconnect: { minDelay: 200, maxDelay: 1000 } }));
+// `max` bounds this tab's queue (the drop tests).
+const queue = q.get('max') ? { maxMessages: Number(q.get('max')) } : undefined;
+const ws = new ResilientWebSocket(q.get('ws'), [], tab.options({ reconnect: { minDelay: 200, maxDelay: 1000 }, queue }));
 const log = { received: [], sends: [], drops: [], leads: [] };
 ws.on('message', ({ data }) => log.received.push(String(data)));
 ws.on('drop', ({ data, reason }) => log.drops.push({ data: String(data), reason }));
@@ -27,6 +29,7 @@ window.tabsTest = {
   },
   send: (data) => ws.send(data),
   close: () => ws.close(),
+  reconnect: () => ws.reconnect(),
   start(ms) {
     timer = setInterval(() => {
       const n = seq++;
