@@ -3,11 +3,11 @@ import type { IncomingMessage } from 'node:http';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Engine, LogEntry, SessionRecord } from './engine.js';
 import { memoryEngine } from './memory.js';
-import { Kind, PROTOCOL, TOPIC_NAME, decode, encodeAck, encodeData, encodeJson, encodeTopic } from './wire.js';
+import { Kind, PROTOCOL, PROTOCOL_LANES, TOPIC_NAME, decode, decodeLane, encodeAck, encodeData, encodeJson, encodeLane, encodeLaneClose, encodeTopic } from './wire.js';
 
 export type { Doorbell, Engine, LogEntry, Payload, SessionInit, SessionRecord, TopicInfo } from './engine.js';
 export { memoryEngine, type MemoryEngineOptions } from './memory.js';
-export { PROTOCOL } from './wire.js';
+export { PROTOCOL, PROTOCOL_LANES } from './wire.js';
 
 /**
  * Close codes the companion uses. The client plug-in retries all of them; a session that
@@ -25,7 +25,10 @@ export const CloseCode = {
   OutOfRange: 4491,
   /** No hello first (data before it, a second hello, or none within `helloTimeoutMs`). */
   NoHello: 4492,
-  /** The same session was resumed on another connection; this one is stale. */
+  /**
+   * The same session was resumed on another connection; this one is stale. On an `rws.v2`
+   * connection also the lane close of a lane evicted past `maxLanes`.
+   */
   TakenOver: 4493,
   /** The session's unacknowledged bytes passed `maxBufferBytes`: it was dropped (next resume: reset). */
   Evicted: 4494,
@@ -95,6 +98,30 @@ export interface AttachOptions {
    * a credential: it is never logged or passed to `onError`.
    */
   authenticate?: (data: Buffer, context: { socket: WebSocket; req: IncomingMessage; binary: boolean }) => AuthResult | Promise<AuthResult>;
+  /**
+   * Accept `rws.v2` connections: one connection carrying several sessions, each in its own lane
+   * (the leader tab of `resilient-ws/tabs` multiplexing every tab's `reliable()` session). Each
+   * lane is an independent session, exactly as if it had its own `rws.v1` connection: its own
+   * hello (or `authenticate` frame), numbering, acks and topics; an error in a lane closes that
+   * lane only. With `false` the companion answers such a client with `rws.v1`, as before.
+   * Default `true`.
+   *
+   * @example
+   * ```ts
+   * attach(wss, { lanes: false }); // one session per connection, even for a tabs leader
+   * ```
+   */
+  lanes?: boolean;
+  /**
+   * Lanes per `rws.v2` connection. A new lane past it closes the least recently active lane (the
+   * one whose last frame is oldest) with 4493 (`CloseCode.TakenOver`). Default 32.
+   *
+   * @example
+   * ```ts
+   * attach(wss, { maxLanes: 8 }); // at most 8 tabs share a connection
+   * ```
+   */
+  maxLanes?: number;
 }
 
 /**
@@ -113,7 +140,7 @@ export type AuthResult = boolean | string | undefined | void;
 export interface Session {
   /** A public, random id (not the resume token). */
   readonly id: string;
-  /** The live connection, if any. */
+  /** The live connection, if any (on an `rws.v2` connection, the one shared by every lane). */
   readonly socket: WebSocket | undefined;
   /** Sends a numbered, acknowledged message (see {@link ReliableServer.send}). */
   send(data: SendData): Promise<number>;
@@ -142,9 +169,13 @@ export interface ReliableServer {
   subscribe(sessionId: string, topic: string): Promise<void>;
   /** Ends a subscription. */
   unsubscribe(sessionId: string, topic: string): Promise<void>;
-  /** The session of a live `rws.v1` connection (`undefined` for plain ones and before the hello). */
+  /**
+   * The session of a live `rws.v1` connection (`undefined` for plain ones and before the hello).
+   * An `rws.v2` connection carries one session per lane: this returns one of them (which one is
+   * not specified); use `onSession` or `MessageContext.session` to tell the lanes apart.
+   */
   sessionOf(socket: WebSocket): Session | undefined;
-  /** Detaches from the server: closes `rws.v1` connections (1001) and the engine it created. */
+  /** Detaches from the server: closes `rws.v1` and `rws.v2` connections (1001) and the engine it created. */
   close(): Promise<void>;
 }
 
@@ -164,8 +195,9 @@ const READ_BATCH = 256;
 const HIGH_WATER_BYTES = 1 << 20;
 const MAX_HELLO_BYTES = 64 * 1024;
 
-/** `rws.v1`, or `rws.v1.<app protocol>`. */
-const isOurs = (protocol: string): boolean => protocol === PROTOCOL || protocol.startsWith(`${PROTOCOL}.`);
+/** `rws.v1` or `rws.v2`, alone or followed by `.<app protocol>`. */
+const isV2 = (protocol: string): boolean => protocol === PROTOCOL_LANES || protocol.startsWith(`${PROTOCOL_LANES}.`);
+const isOurs = (protocol: string): boolean => protocol === PROTOCOL || protocol.startsWith(`${PROTOCOL}.`) || isV2(protocol);
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -184,6 +216,33 @@ const num = (name: string, value: number | undefined, fallback: number, min: num
   if (!Number.isSafeInteger(value) || value < min) throw new TypeError(`attach: ${name} must be an integer ≥ ${min}, got ${String(value)}`);
   return value;
 };
+
+/**
+ * Where one session's frames go: the connection itself (rws.v1) or one lane of it (rws.v2). The
+ * protocol code (`Conn`) writes and closes only through it, so v1 and lanes share one code path.
+ */
+interface Port {
+  /** The WebSocket underneath: its state, `bufferedAmount` and pings are shared by every lane. */
+  readonly ws: WebSocket;
+  /** Writes one v1 frame (a lane prefixes it; text stays text, binary stays binary). */
+  send(frame: string | Buffer, binary: boolean): void;
+  /** Ends this session's channel with a code: the connection (v1), or only the lane (v2). */
+  close(code: number, reason: string): void;
+  /** Ends the whole connection and every session on it (storage failure, server closing, takeover). */
+  end(code: number, reason: string): void;
+  /** The session let go of its channel: a lane is forgotten, so a later frame for its id starts a new one. */
+  release(): void;
+}
+
+/** What `onConnection` keeps per socket: a v1 connection's one session, or a v2 connection's lanes. */
+interface Link {
+  frame(data: Buffer, binary: boolean): void;
+  end(code: number, reason: string): void;
+  /** The socket closed: every session on it detaches. */
+  detach(): void;
+  /** A session on it (for `sessionOf`). */
+  anyId(): string | undefined;
+}
 
 /** The client's hello, validated. */
 interface Hello {
@@ -232,7 +291,8 @@ function confirmOf(json: string): number | undefined {
  * Attaches the end-to-end delivery companion to a `ws` `WebSocketServer`. It wraps the server,
  * never replaces it: plain connections are untouched; on connections that chose `rws.v1` the
  * companion reads the envelope, so the socket's own `'message'` listeners see each application
- * message once, unwrapped (and `onMessage` gets it with its session and number).
+ * message once, unwrapped (and `onMessage` gets it with its session and number). A connection
+ * that chose `rws.v2` carries several such sessions, one per lane (see the `lanes` option).
  *
  * @example
  * ```ts
@@ -258,7 +318,10 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
     ackDelay: num('ackDelayMs', options.ackDelayMs, 20, 0),
     ackEvery: num('ackEvery', options.ackEvery, 64, 1),
     helloTimeout: num('helloTimeoutMs', options.helloTimeoutMs, 10_000, 1),
+    maxLanes: num('maxLanes', options.maxLanes, 32, 1),
+    lanes: options.lanes ?? true,
   };
+  if (typeof cfg.lanes !== 'boolean') throw new TypeError(`attach: lanes must be a boolean, got ${String(cfg.lanes as unknown)}`);
   const report = (error: unknown): void => {
     const err = error instanceof Error ? error : new Error(String(error));
     if (options.onError) options.onError(err);
@@ -273,14 +336,14 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
   const handle = (id: string): Session => ({
     id,
     get socket() {
-      return live.get(id)?.ws;
+      return live.get(id)?.port.ws;
     },
     send: (data) => api.send(id, data),
     subscribe: (topic) => api.subscribe(id, topic),
     unsubscribe: (topic) => api.unsubscribe(id, topic),
   });
 
-  class Conn {
+  class Conn implements Link {
     id: string | undefined;
     /** Highest contiguous client number delivered; `stored` is what the engine has; `ackSent` what the client was told. */
     received = 0;
@@ -309,7 +372,7 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
     #owner: string | undefined;
 
     constructor(
-      readonly ws: WebSocket,
+      readonly port: Port,
       readonly req: IncomingMessage,
       readonly deliver: (data: Buffer, binary: boolean) => void,
     ) {
@@ -350,7 +413,7 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
       const f = decode(buf, binary);
       if (this.id === undefined) {
         // The app closed the socket (a refused credential) while its check ran: read no further.
-        if (this.ws.readyState !== this.ws.OPEN) return;
+        if (this.port.ws.readyState !== this.port.ws.OPEN) return;
         if (!this.#authed) {
           if (f.k === 'plain') return this.#authenticate(f.payload, binary);
           return this.kill(CloseCode.Unauthenticated, 'rws: not authenticated');
@@ -396,7 +459,7 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
     /** The one frame before the hello that `authenticate` judges; frames after it wait for the verdict. */
     #authenticate(data: Buffer, binary: boolean): Promise<void> | void {
       const verdict = (r: AuthResult): void => {
-        if (this.#dead || this.ws.readyState !== this.ws.OPEN) return;
+        if (this.#dead || this.port.ws.readyState !== this.port.ws.OPEN) return;
         if (r !== true && typeof r !== 'string') return this.kill(CloseCode.Unauthenticated, 'rws: not authenticated');
         this.#authed = true;
         if (typeof r === 'string') this.#owner = r;
@@ -407,7 +470,7 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
       };
       let r: AuthResult | Promise<AuthResult>;
       try {
-        r = options.authenticate!(data, { socket: this.ws, req: this.req, binary });
+        r = options.authenticate!(data, { socket: this.port.ws, req: this.req, binary });
       } catch (err) {
         return refused(err);
       }
@@ -479,14 +542,18 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
       if (this.#dead) return;
       this.id = id;
       this.sentSeq = this.acked = h.received;
-      live.get(id)?.kill(CloseCode.TakenOver, 'rws: session resumed elsewhere');
+      const old = live.get(id);
+      // Another lane of this connection (a tab that reloaded) lets go quietly; another connection
+      // is closed as a whole: it is stale (a frozen leader tab), so none of its lanes may write on.
+      if (old?.port.ws === this.port.ws) old.detach();
+      else old?.end(CloseCode.TakenOver, 'rws: session resumed elsewhere');
       live.set(id, this);
       const welcome: Record<string, unknown> = { s: token, e: epoch, r: this.received };
       if (reset) {
         welcome.x = reset;
         this.#pending = true;
       }
-      this.ws.send(encodeJson(Kind.Welcome, welcome));
+      this.port.send(encodeJson(Kind.Welcome, welcome), false);
       this.#touchTimer = setInterval(() => engine.touch(id, cfg.ttl).catch(report), Math.max(1, Math.floor(cfg.ttl / 2)));
       this.#touchTimer.unref?.();
       await engine.touch(id, cfg.ttl);
@@ -508,7 +575,7 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
       let set = byTopic.get(topic);
       if (!set) byTopic.set(topic, (set = new Set()));
       set.add(this);
-      if (epoch !== undefined) this.ws.send(encodeJson(Kind.TopicInfo, reset ? { t: topic, e: epoch, o: from, x: reset } : { t: topic, e: epoch, o: from }));
+      if (epoch !== undefined) this.port.send(encodeJson(Kind.TopicInfo, reset ? { t: topic, e: epoch, o: from, x: reset } : { t: topic, e: epoch, o: from }), false);
       this.pumpTopic(topic);
     }
 
@@ -551,7 +618,7 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
       this.stored = Math.max(this.stored, n);
       if (!this.#dead && this.stored > this.ackSent) {
         this.ackSent = this.stored;
-        this.ws.send(encodeAck(this.stored));
+        this.port.send(encodeAck(this.stored), false);
       }
     }
 
@@ -575,9 +642,9 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
           for (const e of batch) {
             if (e.seq <= this.sentSeq) continue;
             this.sentSeq = e.seq;
-            this.ws.send(encodeData(e.seq, e.data), { binary: e.binary });
+            this.port.send(encodeData(e.seq, e.data), e.binary);
           }
-          if (this.ws.bufferedAmount > HIGH_WATER_BYTES) return this.#whenDrained(() => this.pump());
+          if (this.port.ws.bufferedAmount > HIGH_WATER_BYTES) return this.#whenDrained(() => this.pump());
           if (batch.length < READ_BATCH && !this.#again) return;
         }
       } catch (err) {
@@ -609,16 +676,16 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
           if (first && first.seq > last + 1) {
             // The client's position fell out of the bounded history: say so, then go on from what is kept.
             const info = await engine.topic(topic);
-            this.ws.send(encodeJson(Kind.TopicInfo, { t: topic, e: info.epoch, o: first.seq - 1, x: 'trimmed' }));
+            this.port.send(encodeJson(Kind.TopicInfo, { t: topic, e: info.epoch, o: first.seq - 1, x: 'trimmed' }), false);
           }
           let at = last;
           for (const e of batch) {
             if (e.seq <= at) continue;
             at = e.seq;
-            this.ws.send(encodeTopic(e.seq, topic, e.data), { binary: e.binary });
+            this.port.send(encodeTopic(e.seq, topic, e.data), e.binary);
           }
           this.topics.set(topic, at);
-          if (this.ws.bufferedAmount > HIGH_WATER_BYTES) return this.#whenDrained(() => this.pumpTopic(topic));
+          if (this.port.ws.bufferedAmount > HIGH_WATER_BYTES) return this.#whenDrained(() => this.pumpTopic(topic));
           if (batch.length < READ_BATCH && !this.#topicPumps.has(`\0${topic}`)) return;
         }
       } catch (err) {
@@ -630,23 +697,36 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
 
     #whenDrained(again: () => void): void {
       // ws has no drain event; a ping's callback runs once everything before it was written.
-      this.ws.ping(undefined, undefined, () => setImmediate(again));
+      this.port.ws.ping(undefined, undefined, () => setImmediate(again));
     }
 
     #engineFailed(err: unknown): void {
       report(err);
-      this.kill(CloseCode.EngineFailed, 'rws: storage unavailable');
+      this.end(CloseCode.EngineFailed, 'rws: storage unavailable');
     }
 
+    /** Closes this session's channel: the connection (v1) or the lane (v2). */
     kill(code: number, reason: string): void {
       if (this.#dead) return;
-      this.ws.close(code, reason);
+      this.port.close(code, reason);
       this.detach();
+    }
+
+    /** Closes the whole connection, every lane on it included. */
+    end(code: number, reason: string): void {
+      if (this.#dead) return;
+      this.port.end(code, reason);
+      this.detach();
+    }
+
+    anyId(): string | undefined {
+      return this.id;
     }
 
     detach(): void {
       if (this.#dead) return;
       this.#dead = true;
+      this.port.release();
       clearTimeout(this.#helloTimer);
       clearTimeout(this.#ackTimer);
       clearInterval(this.#touchTimer);
@@ -663,6 +743,91 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
     }
   }
 
+  /** A v1 connection is its session's port: what the session writes or closes, it does on the socket. */
+  const socketPort = (ws: WebSocket): Port => ({
+    ws,
+    send: (frame, binary) => ws.send(frame, { binary }),
+    close: (code, reason) => ws.close(code, reason),
+    end: (code, reason) => ws.close(code, reason),
+    release: () => undefined,
+  });
+
+  /**
+   * An rws.v2 connection: one `Conn` per lane, each an independent session behind a port that
+   * prefixes what it writes and closes only its lane. A lane starts with its first frame.
+   */
+  class Lanes implements Link {
+    /** Lane id → its session, least recently active first (moved to the end on every frame). */
+    readonly #lanes = new Map<string, Conn>();
+    #helloTimer: ReturnType<typeof setTimeout> | undefined;
+    #dead = false;
+
+    constructor(
+      readonly ws: WebSocket,
+      readonly req: IncomingMessage,
+      readonly deliver: (data: Buffer, binary: boolean) => void,
+    ) {
+      this.#helloTimer = setTimeout(() => this.end(CloseCode.NoHello, 'rws: no hello'), cfg.helloTimeout);
+      this.#helloTimer.unref?.();
+    }
+
+    frame(data: Buffer, binary: boolean): void {
+      if (this.#dead) return;
+      const f = decodeLane(data, binary);
+      // Without a lane there is no session to blame: the connection itself is broken.
+      if (f.k === 'bad') return this.end(CloseCode.Malformed, `rws: ${f.why}`);
+      let conn = this.#lanes.get(f.lane);
+      // The tab left: its session detaches as if its own socket had closed (its TTL starts).
+      if (f.k === 'leave') return conn?.detach();
+      if (conn) {
+        this.#lanes.delete(f.lane);
+        this.#lanes.set(f.lane, conn);
+      } else {
+        clearTimeout(this.#helloTimer);
+        if (this.#lanes.size >= cfg.maxLanes) this.#lanes.values().next().value?.kill(CloseCode.TakenOver, 'rws: too many lanes');
+        conn = new Conn(this.#port(f.lane), this.req, this.deliver);
+        this.#lanes.set(f.lane, conn);
+      }
+      conn.frame(f.frame, binary);
+    }
+
+    #port(lane: string): Port {
+      const ws = this.ws;
+      const port: Port = {
+        ws,
+        send: (frame, binary) => ws.send(encodeLane(lane, frame), { binary }),
+        close: (code, reason) => {
+          if (ws.readyState === ws.OPEN) ws.send(encodeLaneClose(lane, code, reason));
+        },
+        end: (code, reason) => this.end(code, reason),
+        // Forgotten: a later frame for this id is a new lane, which must begin with a hello.
+        release: () => {
+          if (this.#lanes.get(lane)?.port === port) this.#lanes.delete(lane);
+        },
+      };
+      return port;
+    }
+
+    end(code: number, reason: string): void {
+      if (this.#dead) return;
+      this.ws.close(code, reason);
+      this.detach();
+    }
+
+    detach(): void {
+      if (this.#dead) return;
+      this.#dead = true;
+      clearTimeout(this.#helloTimer);
+      for (const conn of [...this.#lanes.values()]) conn.detach();
+      this.#lanes.clear();
+    }
+
+    anyId(): string | undefined {
+      for (const conn of this.#lanes.values()) if (conn.id !== undefined) return conn.id;
+      return undefined;
+    }
+  }
+
   const unwatch = engine.watch((bell) => {
     if ('session' in bell) live.get(bell.session)?.pump();
     else for (const c of byTopic.get(bell.topic) ?? []) c.pumpTopic(bell.topic);
@@ -671,36 +836,42 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
   // Wrap, never replace: the app's handleProtocols still picks among its own subprotocols.
   const original = wss.options.handleProtocols;
   const pick = (protocols: Set<string>, req: IncomingMessage): string | false => {
-    if (!protocols.has(PROTOCOL) || closed) {
-      if (original) return original(protocols, req);
-      return protocols.values().next().value ?? false;
+    // A tabs leader offers `rws.v2[.<app>]` first, then the v1 names: lanes when they are on.
+    const base = cfg.lanes && protocols.has(PROTOCOL_LANES) ? PROTOCOL_LANES : PROTOCOL;
+    if (!protocols.has(base) || closed) {
+      // The v2 names are ours even with `lanes: false`: the app's handleProtocols never sees them.
+      const offered = [...protocols].some(isV2) ? new Set([...protocols].filter((p) => !isV2(p))) : protocols;
+      if (offered.size === 0) return false;
+      if (original) return original(offered, req);
+      return offered.values().next().value ?? false;
     }
     // The client offers `rws.v1.<app>` for each app protocol: picking one tells it both choices.
     const rest = new Set([...protocols].filter((p) => !isOurs(p)));
     const app = rest.size === 0 ? false : original ? original(rest, req) : rest.values().next().value;
-    return app && protocols.has(`${PROTOCOL}.${app}`) ? `${PROTOCOL}.${app}` : PROTOCOL;
+    return app && protocols.has(`${base}.${app}`) ? `${base}.${app}` : base;
   };
   wss.options.handleProtocols = pick;
 
-  const connections = new Set<Conn>();
+  const sockets = new Map<WebSocket, Link>();
   const onConnection = (ws: WebSocket, req: IncomingMessage): void => {
     if (!isOurs(ws.protocol) || closed) return;
     const target = ws as unknown as { emit(event: string | symbol, ...args: unknown[]): boolean };
     const emit = target.emit;
-    const conn = new Conn(ws, req, (data, binary) => emit.call(ws, 'message', data, binary));
-    connections.add(conn);
+    const deliver = (data: Buffer, binary: boolean): boolean => emit.call(ws, 'message', data, binary);
+    const link: Link = isV2(ws.protocol) ? new Lanes(ws, req, deliver) : new Conn(socketPort(ws), req, deliver);
+    sockets.set(ws, link);
     // The socket's own 'message' listeners must see application messages, not envelopes.
     target.emit = function (this: unknown, event: string | symbol, ...args: unknown[]): boolean {
       if (event !== 'message') return emit.call(this, event, ...args);
-      conn.frame(asBuffer(args[0]), args[1] === true);
+      link.frame(asBuffer(args[0]), args[1] === true);
       return true;
     };
     // ws closes the socket itself after a protocol error (1002, 1009); without a listener the
     // 'error' event would throw and take the process down.
     ws.on('error', () => undefined);
     ws.once('close', () => {
-      conn.detach();
-      connections.delete(conn);
+      link.detach();
+      sockets.delete(ws);
     });
   };
   wss.prependListener('connection', onConnection);
@@ -742,8 +913,8 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
       live.get(sessionId)?.unsubscribed(topic);
     },
     sessionOf(socket) {
-      for (const c of connections) if (c.ws === socket && c.id !== undefined) return handle(c.id);
-      return undefined;
+      const id = sockets.get(socket)?.anyId();
+      return id === undefined ? undefined : handle(id);
     },
     async close() {
       if (closed) return;
@@ -751,8 +922,8 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
       wss.removeListener('connection', onConnection);
       if (wss.options.handleProtocols === pick) wss.options.handleProtocols = original;
       unwatch();
-      for (const c of connections) c.kill(CloseCode.ServerClosing, 'rws: server closing');
-      connections.clear();
+      for (const link of sockets.values()) link.end(CloseCode.ServerClosing, 'rws: server closing');
+      sockets.clear();
       if (ownEngine) await engine.close();
     },
   };

@@ -6,6 +6,19 @@
 /** The subprotocol that turns the envelope on. */
 export const PROTOCOL = 'rws.v1';
 
+/**
+ * The subprotocol that multiplexes several rws.v1 sessions on one connection (the leader tab of
+ * `resilient-ws/tabs` carrying every tab's session): each frame is in a lane, `\x0e` + lane + `:`
+ * + a complete v1 frame. Offered ahead of the v1 names, picked only when `attach({ lanes })` is on.
+ *
+ * @example
+ * ```ts
+ * import { PROTOCOL_LANES } from 'resilient-ws/server';
+ * wss.on('connection', (socket) => console.log(socket.protocol.startsWith(PROTOCOL_LANES) ? 'tabs leader' : 'one session'));
+ * ```
+ */
+export const PROTOCOL_LANES = 'rws.v2';
+
 /** First byte of every envelope. Control characters: an app's text frame rarely starts with one. */
 export const enum Kind {
   Hello = 0x01,
@@ -16,6 +29,10 @@ export const enum Kind {
   Plain = 0x06,
   Topic = 0x07,
   TopicInfo = 0x08,
+  /** rws.v2: a v1 frame in a lane (both directions). */
+  Lane = 0x0e,
+  /** rws.v2: a lane ends (client: the tab left; server: the lane was closed with a code). */
+  LaneClose = 0x0f,
 }
 
 /** The largest number on the wire: 11 base-36 digits hold it. */
@@ -99,3 +116,44 @@ export const encodeJson = (kind: Kind.Welcome | Kind.TopicInfo, value: object): 
 
 /** Topic names: printable ASCII without `,` and `:` (they delimit the text header), 1–200 chars. */
 export const TOPIC_NAME = /^[!-+\--9;-~]{1,200}$/;
+
+/** What arrives on an rws.v2 connection: a v1 frame in a lane, a lane the client left, or garbage. */
+export type LaneFrame = { k: 'lane'; lane: string; frame: Buffer } | { k: 'leave'; lane: string } | { k: 'bad'; why: string };
+
+/** Lane ids are opaque keys of 1–11 chars in [0-9a-z] (the client draws random base-36 ids). */
+function laneId(buf: Buffer, from: number, to: number): string | undefined {
+  if (to <= from || to - from > 11) return undefined;
+  for (let i = from; i < to; i++) {
+    const c = buf[i]!;
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a))) return undefined;
+  }
+  return buf.toString('latin1', from, to);
+}
+
+/** Reads one client frame of an rws.v2 connection. The lane header is ASCII in text and binary frames alike. */
+export function decodeLane(buf: Buffer, binary: boolean): LaneFrame {
+  if (buf[0] === Kind.Lane) {
+    // The colon ends a header of at most 11 lane chars, so look no further than byte 12.
+    const colon = buf.subarray(0, 13).indexOf(COLON, 1);
+    const lane = colon < 0 ? undefined : laneId(buf, 1, colon);
+    return lane === undefined ? { k: 'bad', why: 'bad lane' } : { k: 'lane', lane, frame: buf.subarray(colon + 1) };
+  }
+  if (buf[0] === Kind.LaneClose && !binary) {
+    const lane = laneId(buf, 1, buf.length);
+    return lane === undefined ? { k: 'bad', why: 'bad lane' } : { k: 'leave', lane };
+  }
+  return { k: 'bad', why: 'frame outside a lane' };
+}
+
+/** Puts a v1 frame in a lane: a text frame stays a string, a binary one a Buffer. */
+export function encodeLane(lane: string, frame: string | Buffer): string | Buffer {
+  const head = `\x0e${lane}:`;
+  if (typeof frame === 'string') return head + frame;
+  const out = Buffer.allocUnsafe(head.length + frame.byteLength);
+  out.write(head, 0, 'latin1');
+  out.set(frame, head.length);
+  return out;
+}
+
+/** The server closed a lane: `\x0f` + lane + `,` + code + `,` + reason (text; the code in decimal). */
+export const encodeLaneClose = (lane: string, code: number, reason: string): string => `\x0f${lane},${code},${reason}`;
