@@ -1,6 +1,8 @@
 import type { IncomingData, WireData } from './codec.js';
 import type { ErrorCode, ResilientWebSocketError } from './errors.js';
+import type { CloseInfo } from './options.js';
 import type { Plugin, PluginHost } from './plugin.js';
+import type { TabLanes } from './tabs.js';
 
 /**
  * Options of {@link reliable}.
@@ -194,10 +196,8 @@ export function reliable(options: ReliableOptions = {}): Reliable {
     open(protocol) {
       learnt();
       // `rws.v1`, or `rws.v1.<app>`.
-      if (!(live = !(protocol + '.').indexOf(PROTOCOL + '.'))) {
-        if (!token) mode = 2;
-        return;
-      }
+      // Not ours: plain, also with a saved session (kept for a later connection that is ours).
+      if (!(live = !(protocol + '.').indexOf(PROTOCOL + '.'))) return void (mode = 2);
       mode = 1;
       ackSent = received;
       host.control('\x01' + JSON.stringify(token ? { s: token, e: epoch, r: received, t: topics } : {}));
@@ -284,6 +284,45 @@ export function reliable(options: ReliableOptions = {}): Reliable {
     },
     get unacked() {
       return out.length;
+    },
+  };
+}
+
+/**
+ * Lanes for `resilient-ws/tabs` (pass it as `tabs({ lanes: lanes() })`): the leader tab offers
+ * `rws.v2`, and each tab's `reliable()` session travels in its own lane of the one connection
+ * (`\x0e<lane>:` in front of each of its frames), so each tab keeps its own numbering, acks and
+ * resume position across a change of leader. Against a companion without lanes (it picks
+ * `rws.v1`), only the leader's tab speaks `rws.v1`; the others see the app's protocol and stay
+ * plain (`sendReliable()` rejects with `PROTOCOL_MISMATCH`).
+ *
+ * @example
+ * ```ts
+ * import { reliable, lanes } from 'resilient-ws/reliable';
+ * import { tabs } from 'resilient-ws/tabs';
+ *
+ * const tab = tabs({ name: 'chat', version: '1.4.0', lanes: lanes() });
+ * const rel = reliable();
+ * const ws = new ResilientWebSocket(url, ['chat'], tab.options({ plugins: [rel] }));
+ * ```
+ */
+export function lanes(): TabLanes {
+  return {
+    // `rws.v1` → `rws.v2`, `rws.v1.<app>` → `rws.v2.<app>`, in front: only when this tab speaks rws.v1.
+    offer: (p = []) => [...p.filter((n) => !(n + '.').indexOf(PROTOCOL + '.')).map((n) => 'rws.v2' + n.slice(6)), ...p],
+    accept(p) {
+      const app = p.slice(7);
+      return !(p + '.').indexOf('rws.v2.') ? [PROTOCOL + p.slice(6), PROTOCOL + p.slice(6), 1] : !(p + '.').indexOf(PROTOCOL + '.') ? [p, app] : [p, p];
+    },
+    out: (lane, w) => (w === undefined ? '\x0f' + lane : wrap(`\x0e${lane}:`, w)),
+    in(raw) {
+      const s = typeof raw == 'string' ? raw : String.fromCharCode(...new Uint8Array((raw as ArrayBuffer).slice(0, 16)));
+      const i = s.indexOf(':');
+      if (s[0] == '\x0e') return [raw.slice(i + 1), s.slice(1, i)];
+      if (s[0] == '\x0f') {
+        const [lane, code, ...reason] = s.slice(1).split(',');
+        return [undefined, lane!, { code: +code!, reason: reason.join(','), wasClean: true } as CloseInfo];
+      }
     },
   };
 }

@@ -19,10 +19,31 @@ export interface TabsOptions {
    * the frame is for, or `undefined` to deliver it to every tab (the default).
    * @example
    * ```ts
-   * route: (data) => (typeof data === 'string' ? JSON.parse(data).tab : undefined)
+   * route: (data) => (typeof data == 'string' ? JSON.parse(data).tab : undefined)
    * ```
    */
   route?: (data: IncomingData) => string | undefined;
+  /**
+   * Each tab's frames in a lane of their own on the one connection: `lanes()` from
+   * `resilient-ws/reliable`, so that every tab keeps its own `reliable()` session (numbering,
+   * acks, resume position) across changes of leader. Frames in a lane reach only their tab.
+   */
+  lanes?: TabLanes;
+}
+
+/**
+ * Multiplexing of the tabs' frames on the one connection (`lanes()` in `resilient-ws/reliable`
+ * makes one); this entry knows nothing of the wire format.
+ */
+export interface TabLanes {
+  /** The subprotocols the leader offers, from those a tab's client asked for. */
+  offer(protocols?: string[]): string[];
+  /** From the protocol the server picked: what the leader's tab sees, what the others see, and `1` when lanes are on. */
+  accept(protocol: string): [own: string, others: string, on?: 1];
+  /** A link's frame in its lane; `undefined`: the link's lane ends. */
+  out(lane: string, frame: WireData | undefined): WireData;
+  /** An inbound frame and its lane, or the lane's end (a close); `undefined`: in no lane. */
+  in(data: IncomingData): [frame: IncomingData | undefined, lane: string, close?: CloseInfo] | undefined;
 }
 
 /** What {@link tabs} returns: this tab's id and the options that make a client share. */
@@ -48,7 +69,8 @@ export interface Tabs {
 const H = 0;
 /**
  * `[S, e, link, n, frame, at, k]`: frame `n` of a follower's link, to write on the leader's
- * socket `k` (the one the link opened on); `at` is `Date.now()`.
+ * socket `k` (the one the link opened on); `at` is `Date.now()`. No frame: the link closed (its
+ * lane ends).
  */
 const S = 1;
 /** `[A, e, link, n]`: the leader wrote that link's frames up to `n`. */
@@ -57,21 +79,25 @@ const A = 2;
 const L = 3;
 /** `[C, e, close, k]`: the leader's socket `k` closed (or was given up). */
 const C = 4;
-/** `[M, e, frame, tab]`: an inbound frame, for the tab `tab` (undefined: every tab). */
+/**
+ * `[M, e, frame, to, close]`: an inbound frame, for the tab or the link `to` (undefined: every
+ * tab); with `close`, the server ended that link's lane.
+ */
 const M = 5;
 
 // `k` numbers the leader's native sockets: a leader's `reconnect()` drops one socket and opens
 // the next at once, and the old one's messages must not be taken for the new one's.
 type Open = [protocol: string, extensions: string, k: number];
-type Send = [k: typeof S, e: number, link: number, n: number, frame: WireData, at: number, sock: number];
-type Ack = [k: typeof A, e: number, link: number, n: number];
+type Send = [k: typeof S, e: number, link: string, n: number, frame: WireData | undefined, at: number, sock: number];
+type Ack = [k: typeof A, e: number, link: string, n: number];
+type Inbound = [k: typeof M, e: number, frame: IncomingData | undefined, to: string | undefined, close?: CloseInfo];
 type Msg =
   | [k: typeof H, e: number]
   | Send
   | Ack
   | [k: typeof L, e: number, open: Open | null]
   | [k: typeof C, e: number, close: CloseInfo, sock: number]
-  | [k: typeof M, e: number, frame: IncomingData, tab: string | undefined];
+  | Inbound;
 
 type Handler<E> = ((ev: E) => unknown) | null;
 
@@ -84,14 +110,14 @@ interface Link extends WebSocketLike {
   onmessage: Handler<{ data: unknown }>;
   onerror: Handler<void>;
   onclose: Handler<CloseInfo>;
-  readonly id: number;
+  readonly id: string;
   /** The leader's socket this link is on (opened, or, in the leader, opening). */
   k?: number;
   lead(): void;
   up(open: Open): void;
   recv(data: unknown): void;
   end(close: CloseInfo): void;
-  send(data: WireData): void;
+  send(data?: WireData, lane?: string): void;
   ack(upTo: number): void;
   drop(): void;
 }
@@ -100,6 +126,8 @@ interface Link extends WebSocketLike {
 const CHANGED = 'tab leader changed';
 const LEADER_CHANGED: CloseInfo = { code: 1001, reason: CHANGED, wasClean: false };
 const noop = (): void => undefined;
+/** Ten base-36 digits: a tab's id, and a link's id and lane (at most 11 digits on the wire). */
+const rnd = (): string => Math.random().toString(36).slice(2, 12);
 
 /**
  * One WebSocket for all tabs of an app: the tab holding a Web Lock (named by `name` and
@@ -122,18 +150,18 @@ const noop = (): void => undefined;
  */
 export function tabs(options: TabsOptions): Tabs {
   const o: Partial<TabsOptions> = { ...options };
-  const { name, version, stealAfter = 5000, route } = o;
+  const { name, version, stealAfter = 5000, route, lanes } = o;
   // The core's INVALID_OPTION shape (a TypeError with `code` and the library's brand), without
   // importing the core's error module into this entry.
   const bad = (what: string): never => {
     throw Object.assign(new TypeError(`tabs(): ${what}`), { code: 'INVALID_OPTION', [Symbol.for('resilient-ws.error')]: true });
   };
-  if (!(typeof name === 'string' && name && typeof version === 'string' && stealAfter >= 100 && stealAfter < 2 ** 31 && typeof (route ?? noop) === 'function'))
+  if (!(typeof name == 'string' && name && typeof version == 'string' && stealAfter >= 100 && stealAfter < 2 ** 31 && typeof (route ?? noop) == 'function'))
     bad('needs name and version (strings), stealAfter ≥ 100 (ms), route a function');
 
   const key = `resilient-ws ${JSON.stringify([name, version])}`;
   // Random enough to tell the tabs of one browser apart (crypto.randomUUID is missing on insecure origins).
-  const id = String(Math.random()).slice(2);
+  const id = rnd();
   const locks = globalThis.navigator?.locks;
   const shared = !!(globalThis.BroadcastChannel && locks?.request);
   let host: PluginHost;
@@ -168,11 +196,11 @@ export function tabs(options: TabsOptions): Tabs {
   let me: Promise<string | void>;
   let tick: ReturnType<typeof setInterval> | undefined;
   /** The next frame number expected from each link: frames are written in order, once. */
-  let expect: Record<number, number> = {};
+  let expect: Record<string, number> = {};
   const post = (m: Msg): void => bc?.postMessage(m);
   const now = Date.now;
   /** The client id of the lock's holder, as the lock manager sees it now. */
-  const holder = (): Promise<string | void> => locks!.query().then((q) => q.held?.find((l) => l.name === key)?.clientId, noop);
+  const holder = (): Promise<string | void> => locks!.query().then((q) => q.held?.find((l) => l.name == key)?.clientId, noop);
 
   // The native socket in the leader, a proxy over the channel in a follower; the core cannot
   // tell them apart. `bufferedAmount` counts what no native socket has taken yet, so the core's
@@ -191,28 +219,34 @@ export function tabs(options: TabsOptions): Tabs {
     const pending: number[] = [];
     let bytes = 0;
     let gone: (c: CloseInfo) => void = noop;
+    /** The lanes, while the leader's socket has them on. */
+    let mux: TabLanes | undefined | 0 | void;
     const l = {
       readyState: 0,
-      // Unique among the links of every tab: the leader numbers frames per link.
-      id: Math.random(),
+      // Unique among the links of every tab (the leader numbers frames per link), and its lane.
+      id: rnd(),
       get bufferedAmount(): number {
         return (real?.bufferedAmount ?? 0) + bytes;
       },
 
       lead(): void {
         // drop() no-ops these handlers: events of a socket given up never reach the link.
-        const s = (real = new Real!(...args));
+        const s = (real = new Real!(args[0], lanes?.offer(args[1] as string[]) ?? args[1]));
         const k = (l.k = ++sock);
         s.binaryType = 'arraybuffer';
         s.onopen = () => {
-          post([L, epoch, (open = [s.protocol, s.extensions, k])]);
-          l.up(open);
+          const [mine = s.protocol, theirs = mine, on] = lanes?.accept(s.protocol) ?? [];
+          mux = on && lanes;
+          post([L, epoch, (open = [theirs, s.extensions, k])]);
+          l.up([mine, s.extensions, k]);
         };
         s.onmessage = ({ data }: MessageEvent<IncomingData>) => {
-          // A throwing `route` is the app's bug: it surfaces, and the frame goes nowhere.
-          const t = route?.(data);
-          post([M, epoch, data, t]);
-          if (!t || t === id) l.recv(data);
+          // In a lane, for its link; else for `route`'s tab. A throwing `route` is the app's bug:
+          // it surfaces, and the frame goes nowhere.
+          const [d, to = route?.(d), c] = (mux && mux.in(data)) || [data];
+          const m: Inbound = [M, epoch, d, to, c];
+          post(m);
+          deliver(m, l);
         };
         s.onerror = () => l.onerror?.();
         s.onclose = ({ code, reason, wasClean }: CloseEvent) => {
@@ -228,7 +262,7 @@ export function tabs(options: TabsOptions): Tabs {
          */
         gone = (c) => {
           gone = noop;
-          if (open?.[2] === k) open = null;
+          if (open?.[2] == k) open = null;
           stash = [];
           post([C, epoch, c, k]);
         };
@@ -244,22 +278,25 @@ export function tabs(options: TabsOptions): Tabs {
 
       recv(d: unknown): void {
         // The core delivers only while open.
-        l.onmessage?.({ data: l.binaryType === 'blob' && d instanceof ArrayBuffer ? new Blob([d]) : d });
+        l.onmessage?.({ data: l.binaryType == 'blob' && d instanceof ArrayBuffer ? new Blob([d]) : d });
       },
 
       end(c: CloseInfo): void {
-        if (l.readyState !== 3) {
+        if (l.readyState != 3) {
           l.readyState = 3;
-          if (link === l) link = undefined;
+          // The server ended the leader's own lane: its socket goes too (the followers follow).
+          real?.close();
+          if (link == l) link = undefined;
           l.onclose?.(c);
         }
       },
 
-      send(d: WireData): void {
-        if (real && !fenced) return real.send(d as never);
+      send(d?: WireData, lane = l.id): void {
+        // No frame: a link's close, which is only written as the end of its lane.
+        if (real && !fenced) return void ((mux || d != undefined) && real.send((mux ? mux.out(lane, d) : d) as never));
         // What the browser counts in `bufferedAmount`, as the core counts it: UTF-8 bytes (a
         // Blob encodes strings as the socket does), a Blob's size, a buffer's or a view's length.
-        bytes += pending[pending.push(new Blob([d as BlobPart]).size) - 1]!;
+        bytes += pending[pending.push(new Blob([(d ?? '') as BlobPart]).size) - 1]!;
         const m: Send = [S, epoch, l.id, ++n, d, now(), l.k!];
         // A fenced leader holds its own frames with the followers' until it knows it still leads.
         if (real) take(m);
@@ -288,6 +325,8 @@ export function tabs(options: TabsOptions): Tabs {
           gone(c);
           return real.close(code, reason);
         }
+        // No frame, after the frames sent before: its lane ends.
+        l.send();
         // Like the native close(): the state changes now, the close event comes a moment later.
         l.readyState = 2;
         queueMicrotask(() => l.end(c));
@@ -300,6 +339,11 @@ export function tabs(options: TabsOptions): Tabs {
   }
 
 
+  /** An inbound frame, or the end of a lane, if it is for this tab or for its link `l`. */
+  const deliver = (m: Inbound, l = link): void => {
+    if (l && (!m[3] || m[3] == id || m[3] == l.id)) void (m[4] ? l.end(m[4]) : l.recv(m[2]));
+  };
+
   /** Granted the lock: lead with a higher epoch than any seen. */
   const lead = (): void => {
     leader = true;
@@ -310,8 +354,8 @@ export function tabs(options: TabsOptions): Tabs {
     me = holder();
     post([L, ++epoch, null]);
     const l = link;
-    if (l?.readyState === 0) l.lead();
-    else if (l?.readyState === 1) l.end(LEADER_CHANGED);
+    if (l?.readyState == 0) l.lead();
+    else if (l?.readyState == 1) l.end(LEADER_CHANGED);
     else host.wake();
     host.changed();
   };
@@ -334,12 +378,12 @@ export function tabs(options: TabsOptions): Tabs {
    * writing if so, steps down if not. A fencing after the question voids the answer.
    */
   const check = (): void => {
-    if (fenced && asking !== checks) {
+    if (fenced && asking != checks) {
       const c = (asking = checks);
       const t = now();
       void Promise.all([me, holder()]).then(([mine, now]) => {
-        if (c !== checks || !leader) return;
-        if (!mine || mine !== now) return stepDown();
+        if (c != checks || !leader) return;
+        if (!mine || mine != now) return stepDown();
         fenced = false;
         okAt = t;
         const s = stash;
@@ -365,11 +409,11 @@ export function tabs(options: TabsOptions): Tabs {
     const n = expect[m[2]] ?? 1;
     // Only frames sent for the open socket: one sent for a socket given up stays unacknowledged,
     // and its link, ended by that socket's `C`, sends it again.
-    if (m[1] === epoch && l?.readyState === 1 && open?.[2] === m[6] && m[3] === n) {
+    if (m[1] == epoch && l?.readyState == 1 && open?.[2] == m[6] && m[3] == n) {
       expect[m[2]] = n + 1;
-      l.send(m[4]);
+      l.send(m[4], m[2]);
       post([A, epoch, m[2], n]);
-      if (m[2] === l.id) l.ack(n);
+      if (m[2] == l.id) l.ack(n);
     }
   };
 
@@ -379,29 +423,27 @@ export function tabs(options: TabsOptions): Tabs {
       epoch = m[1];
       if (leader) stepDown();
       open = null;
-      if (link?.readyState === 1) link.end(LEADER_CHANGED);
+      if (link?.readyState == 1) link.end(LEADER_CHANGED);
     }
     if (leader) {
-      if (m[0] === S) take(m);
+      if (m[0] == S) take(m);
       // A fenced leader does not claim to be alive before it knows it still leads.
-      else if (m[0] === H) {
+      else if (m[0] == H) {
         if (fenced) check();
         else post([L, epoch, open]);
       }
-    } else if (m[1] === epoch && m[0] > S) {
+    } else if (m[1] == epoch && m[0] > S) {
       heard = now();
-      if (m[0] === L) {
+      if (m[0] == L) {
         if ((open = m[2])) {
           if (link) link.up(open);
           else host.wake();
         }
-      } else if (m[0] === C) {
+      } else if (m[0] == C) {
         // Fenced by the socket's number: only what was on that socket ends.
-        if (open?.[2] === m[3]) open = null;
-        if (link?.k === m[3]) link!.end(m[2]);
-      } else if (m[0] === M) {
-        if (!m[3] || m[3] === id) link?.recv(m[2]);
-      } else if (m[2] === link?.id) link!.ack((m as Ack)[3]);
+        if (open?.[2] == m[3]) open = null;
+        if (link?.k == m[3]) link!.end(m[2]);
+      } else if (m[0] == M) deliver(m); else if (m[2] == link?.id) link!.ack((m as Ack)[3]);
     }
   };
 
@@ -413,7 +455,7 @@ export function tabs(options: TabsOptions): Tabs {
     lockAc = new AbortController();
     locks!
       .request(key, steal ? { steal } : { signal: lockAc.signal }, () => {
-        if (g !== gen) return;
+        if (g != gen) return;
         lead();
         done();
         // Held until this tab steps down or leaves.
@@ -422,7 +464,7 @@ export function tabs(options: TabsOptions): Tabs {
       .catch(() => {
         done();
         // Stolen from this tab, or refused: follow, and queue again.
-        if (g !== gen) return;
+        if (g != gen) return;
         if (leader) stepDown();
         else if (joined) request();
       });
@@ -473,7 +515,7 @@ export function tabs(options: TabsOptions): Tabs {
     joined = true;
     pageAc?.abort();
     const signal = (pageAc = new AbortController()).signal;
-    for (const type in page) (type[0] === 'p' ? globalThis : globalThis.document)?.addEventListener(type, page[type]!, { signal });
+    for (const type in page) (type[0] == 'p' ? globalThis : globalThis.document)?.addEventListener(type, page[type]!, { signal });
     bc = new BroadcastChannel(key);
     bc.onmessage = receive;
     hello();
@@ -495,7 +537,7 @@ export function tabs(options: TabsOptions): Tabs {
   const plugin: Plugin = {
     init: (h) => void (host = h),
     state(to) {
-      if (to !== 'closed') return join();
+      if (to != 'closed') return join();
       leave();
       pageAc?.abort();
       stored = false;
@@ -503,7 +545,7 @@ export function tabs(options: TabsOptions): Tabs {
     hold: () => !leader && !open,
     // A follower waits for the leader (held) instead of spending its own retries; a link ended
     // by a change of leader is retried at once.
-    close: (c) => (!leader || c.reason === CHANGED ? { retry: 'now' } : undefined),
+    close: (c) => (!leader || c.reason == CHANGED ? { retry: 'now' } : undefined),
     snapshot: () => ({ leader, shared }),
   };
 
