@@ -202,9 +202,6 @@ export function tabs(options: TabsOptions): Tabs {
   /** The client id of the lock's holder, as the lock manager sees it now. */
   const holder = (): Promise<string | void> => locks!.query().then((q) => q.held?.find((l) => l.name == key)?.clientId, noop);
 
-  // The native socket in the leader, a proxy over the channel in a follower; the core cannot
-  // tell them apart. `bufferedAmount` counts what no native socket has taken yet, so the core's
-  // `resend: 'unsent'` puts exactly those messages back in its queue when a link dies.
   /**
    * A socket for the core (it calls `new` on this): the native socket in the leader, a proxy
    * over the channel in a follower; the core cannot tell them apart. `bufferedAmount` counts
@@ -443,11 +440,11 @@ export function tabs(options: TabsOptions): Tabs {
         // Fenced by the socket's number: only what was on that socket ends.
         if (open?.[2] == m[3]) open = null;
         if (link?.k == m[3]) link!.end(m[2]);
-      } else if (m[0] == M) deliver(m); else if (m[2] == link?.id) link!.ack((m as Ack)[3]);
+      } else if (m[0] == M) deliver(m);
+      else if (m[2] == link?.id) link!.ack((m as Ack)[3]);
     }
   };
 
-  /** Queues for the lock (or steals it); resolves when granted or refused. */
   /** Queues for the lock (or steals it); `done` runs when it is granted or refused. */
   const request = (steal?: boolean, done = noop): void => {
     const g = ++gen;
