@@ -40,6 +40,7 @@ window.rt = {
   },
   reliably,
   send: (data) => ws.send(data),
+  close: () => ws.close(),
   // A numbered sendReliable() every 'ms', each one's outcome kept in order.
   start(ms) {
     timer = setInterval(() => {
@@ -385,6 +386,24 @@ describe('reliable() + tabs({ lanes }): one connection, a session per tab', () =
       expect(seq('news ')).toEqual(all);
       expect(received.length).toBe(2 * N);
     }
+  });
+
+  it('close() in a follower ends its lane only: its session lets go, the others carry on', async () => {
+    const s = await server();
+    const tabs = await openTabs(s, 3);
+    await until('all 3 tabs open', () => allOpen(tabs));
+    await hello(tabs);
+    const [leader] = await leaderOf(tabs);
+    const [gone, stay] = tabs.filter((t) => t !== leader) as [Tab, Tab];
+    const session = s.sessions.find((x) => x.id === s.sessionOf(gone.id))!;
+    expect(session.socket).toBe(s.conns[0]!.socket);
+    await gone.call('close');
+    await until('the session detached', () => session.socket === undefined);
+    expect((await gone.snapshot()).state).toBe('closed');
+    for (const t of [leader!, stay]) expect(await t.call('reliably', `after ${t.id}`)).toBe('ok');
+    expect(s.conns.length).toBe(1);
+    expect(s.conns[0]!.close).toBeUndefined();
+    for (const t of [leader!, stay]) expect(s.sessions.find((x) => x.id === s.sessionOf(t.id))!.socket).toBe(s.conns[0]!.socket);
   });
 
   it('a companion without lanes: the leader’s page speaks rws.v1, the others stay plain (PROTOCOL_MISMATCH), on one connection', async () => {
