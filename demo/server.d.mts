@@ -42,7 +42,7 @@ export interface Demo {
   faults: DemoFaults;
   /** How many times the server received the chat message with this client-generated id. */
   received(id: string): number;
-  /** Live WebSocket connections on the server (plain and rws.v1). */
+  /** Live WebSocket connections on the server (plain, rws.v1 and rws.v2; a connection shared by tabs counts once). */
   connections(): number;
   close(): Promise<void>;
 }

@@ -2,11 +2,13 @@
 // chat WebSocket endpoint on one port, plus fault endpoints that break the connection on
 // purpose so a person can watch the client recover. `npm run demo` runs this file.
 //
-// The chat endpoint speaks two ways on one path. A page with the `reliable()` plug-in offers
-// `rws.v1`, and the server companion (`attach()` from resilient-ws/server, memory engine) numbers,
-// acknowledges and replays its messages; the chat fans out through the companion's `chat` topic.
-// Plain connections (the React page, and the page in its "one connection across tabs" mode) get
-// the same chat as plain JSON frames.
+// The chat endpoint speaks two ways on one path. The page uses `reliable()` and `tabs()` with
+// lanes: the leader tab offers `rws.v2`, and the server companion (`attach()` from
+// resilient-ws/server, memory engine) carries every tab's session in a lane of that one
+// connection, numbering, acknowledging and replaying its messages; the chat fans out through the
+// companion's `chat` topic. A tab without Web Locks has its own `rws.v1` connection, the same
+// protocol with one session. Plain connections (the React page) get the same chat as plain JSON
+// frames.
 import { createServer } from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -147,14 +149,16 @@ export async function startDemo({
   const tokens = shared?.tokens ?? new Map();
   const history = shared?.history ?? [];
   const received = shared?.received ?? new Map();
-  /** Authenticated connections, plain and rws.v1 alike. @type {Set<import('ws').WebSocket>} */
+  /** Authenticated connections (a shared one counts once, however many tabs it carries). @type {Set<import('ws').WebSocket>} */
   const members = new Set();
   let nextConnection = 1;
   let refuseUntil = 0;
   let resumeTimer;
 
   const accepting = () => Date.now() >= refuseUntil;
-  const isReliable = (ws) => ws.protocol.startsWith('rws.v1');
+  // `rws.v1[.chat.v1]`: one session; `rws.v2[.chat.v1]`: a tabs leader's, a session per lane.
+  const isReliable = (ws) => ws.protocol.startsWith('rws.v');
+  const hasLanes = (ws) => ws.protocol.startsWith('rws.v2');
 
   function issueToken() {
     // Forget expired tokens so a page left open for days does not grow the map.
@@ -173,7 +177,9 @@ export async function startDemo({
   }
 
   // Presence, pongs and welcomes belong to one connection and are never replayed: plain frames,
-  // also on rws.v1 connections (the plug-in passes a frame without an envelope through as it is).
+  // also on rws.v1/v2 connections (the plug-in passes a frame without an envelope through as it
+  // is). On a shared connection such a frame is in no lane: the leader tab hands it to every
+  // tab, or to the one its `route` names.
   const tell = (ws, message) => {
     if (!ws.stalled && ws.readyState === ws.OPEN) ws.send(typeof message === 'string' ? message : JSON.stringify(message));
   };
@@ -184,36 +190,38 @@ export async function startDemo({
   };
   // `tab` addresses the welcome to the tab that sent the token (resilient-ws/tabs' `route`);
   // `now` (server clock) lets the page tell replayed messages from new ones.
-  const welcome = (ws, { tab, resumed } = {}) =>
+  const welcome = (ws, tab) =>
     tell(ws, {
       type: 'welcome',
       ...(isShortString(tab, MAX_ID) && { tab }),
       connection: ws.connection,
       ...(instance && { instance }),
       online: online(),
-      ...(resumed !== undefined && { resumed }),
       now: Date.now(),
       history,
     });
 
   /**
-   * An auth message. The first one on a connection admits it, or closes it with 4001. A later
-   * one comes from another tab sharing the connection (resilient-ws/tabs): a valid token gets
-   * that tab a welcome, a refused one is only logged, since closing would cut every tab off.
+   * An auth message: the first frame of a connection, or of each lane of a shared one (every tab
+   * authenticates its own session). A valid token gets that tab a welcome, sent at once: before
+   * the companion answers the tab's hello, so before any replay of the topic. A refused token
+   * closes a connection with 4001; in a lane it only fails (the companion closes that lane with
+   * 1008), since closing the connection would cut every tab off.
    */
   function admit(ws, msg) {
-    const joining = members.has(ws);
+    const lane = hasLanes(ws);
     const refused = msg?.type === 'auth' ? redeem(msg.token) : 'no token sent';
     if (refused) {
-      log(`${ws.connection} refused: ${refused}${joining ? ' (another tab; the connection stays)' : ''}`);
-      if (!joining) ws.close(4001, refused);
+      log(`${ws.connection} refused: ${refused}${lane ? ' (one tab; the connection stays)' : ''}`);
+      if (!lane) ws.close(4001, refused);
       return false;
     }
     clearTimeout(ws.deadline);
-    if (!joining) {
+    if (!members.has(ws)) {
       members.add(ws);
       presence();
     }
+    welcome(ws, msg.tab);
     return true;
   }
 
@@ -244,13 +252,15 @@ export async function startDemo({
     maxPayload: 16 * 1024,
     // The page offers `chat.v1`; a client that offers only other protocols is refused at the
     // handshake instead of being served a format it did not ask for. The companion wraps this
-    // and answers `rws.v1.chat.v1` to a page that also offers end-to-end delivery.
+    // and answers `rws.v2.chat.v1` to a tabs leader with lanes, `rws.v1.chat.v1` to a page with
+    // end-to-end delivery and its own connection.
     handleProtocols: (offered) => (offered.has(PROTOCOL) ? PROTOCOL : false),
   });
 
   const rel = attach(wss, {
     engine,
-    // `auth.via: 'message'` sends the token as the first frame, before the plug-in's hello.
+    // `auth.via: 'message'` sends the token as the first frame, before the plug-in's hello: of
+    // the connection, or of each tab's lane on a shared one.
     authenticate(data, { socket }) {
       let msg;
       try {
@@ -260,10 +270,11 @@ export async function startDemo({
       }
       return admit(socket, msg);
     },
-    onSession(session, { resumed }) {
-      const ws = session.socket;
-      if (!ws) return;
-      welcome(ws, { resumed });
+    onSession(session, { resumed, reset }) {
+      // The session's own news goes in the session (numbered, in its tab's lane): onSession
+      // cannot tell which tab of a shared connection the session is, the lane can. Replayed
+      // after a drop only if it was not acknowledged, and then before the newer one.
+      session.send(JSON.stringify({ type: 'session', resumed, ...(reset && { reset }) })).catch((err) => log(`session notice failed: ${err.message}`));
       // Idempotent: a resumed session keeps its position in the topic.
       session.subscribe(TOPIC).catch((err) => log(`subscribe failed: ${err.message}`));
     },
@@ -291,7 +302,7 @@ export async function startDemo({
     log(`${ws.connection} connected (${ws.protocol})`);
 
     ws.on('message', (data, isBinary) => {
-      // rws.v1 connections are read by the companion (authenticate, onMessage above), which
+      // rws.v1/v2 connections are read by the companion (authenticate, onMessage above), which
       // shows the unwrapped messages here too.
       if (isReliable(ws)) return;
       const raw = isBinary ? '' : data.toString();
@@ -302,10 +313,8 @@ export async function startDemo({
       } catch {
         return;
       }
-      if (msg?.type === 'auth' || !members.has(ws)) {
-        if (admit(ws, msg)) welcome(ws, { tab: msg.tab });
-        return;
-      }
+      // A plain connection is one client's: its first frame is its token.
+      if (!members.has(ws)) return void admit(ws, msg);
       void chat(msg);
     });
 

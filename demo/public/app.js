@@ -1,21 +1,20 @@
 // The chat UI, shared by index.html (UMD <script>) and esm.html (ESM import): each page loads
-// the library its own way and hands it to startChat(), with the two plug-ins (ES modules). No
+// the library its own way and hands it to startChat(), with the plug-ins (ES modules). No
 // framework; every piece of user data reaches the DOM through text nodes, never as HTML.
 //
-// Two modes, because the plug-ins do not combine on one client yet: with tabs(), every tab's
-// reliable() plug-in would be a session of its own talking through the leader's one socket, and
-// the server takes one hello per connection.
-// - 'reliable' (default): end-to-end delivery. A tick means the server acknowledged the message;
-//   a page that was away gets what it missed on its return. Each tab has its own connection.
-// - 'tabs': one connection across tabs. A tick means the server's copy came back; a message
-//   lost with the link is not sent again.
-/* global crypto, sessionStorage, localStorage, URLSearchParams, ResizeObserver */
+// One client does both: reliable() for end-to-end delivery (a tick means the server
+// acknowledged the message; a page that was away gets what it missed on its return) and
+// tabs({ lanes: lanes() }) for one connection across the tabs of a browser (the leader tab
+// owns it; every tab keeps its own session, in a lane of it, so a handover loses nothing).
+/* global crypto, sessionStorage, URLSearchParams, ResizeObserver */
 
 const PROTOCOL = 'chat.v1';
-const MODE_KEY = 'resilient-ws-demo.mode';
+// Tabs of one version share a connection. Pages from before lanes spoke another wire on it.
+const TABS_VERSION = `${PROTOCOL}+lanes`;
 const EVENT_LOG_SIZE = 40;
-// The close codes with which the demo's server refuses a token (see auth.failCodes below).
-const TOKEN_REFUSED = [4001];
+// The close codes with which the demo's server refuses a token (see auth.failCodes below):
+// 4001 closes a connection; 1008 is the companion's close of one tab's lane on a shared one.
+const TOKEN_REFUSED = [4001, 1008];
 // What a close without a reason meant, for the "Last close" field.
 const CLOSE_CODES = {
   1000: '(normal closure)',
@@ -45,39 +44,6 @@ const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const clock = (t, seconds = false) =>
   new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', ...(seconds && { second: '2-digit' }) });
 
-function initialMode() {
-  const fromUrl = new URLSearchParams(location.search).get('mode');
-  if (fromUrl === 'reliable' || fromUrl === 'tabs') return fromUrl;
-  try {
-    return localStorage.getItem(MODE_KEY) === 'tabs' ? 'tabs' : 'reliable';
-  } catch {
-    return 'reliable';
-  }
-}
-
-/** This page's URL in the other mode (the choice is also remembered for tabs opened later). */
-function switchMode(to) {
-  try {
-    localStorage.setItem(MODE_KEY, to);
-  } catch {
-    // Storage off: the URL parameter alone carries the choice.
-  }
-  const params = new URLSearchParams(location.search);
-  params.set('mode', to);
-  location.search = params.toString();
-}
-
-const MODE_NOTES = {
-  reliable: [
-    'End-to-end delivery: ✓ means the server acknowledged the message, and a page that was away gets what it missed, once. ',
-    'Tabs do not share a connection in this mode: each tab’s plug-in is a session, and a connection carries one.',
-  ].join(''),
-  tabs: [
-    'One connection across tabs: the leader tab owns it, the others send through it (close the leader to watch the handover). ',
-    'End-to-end delivery is off in this mode: ✓ means the server’s copy came back, and a message lost with the link is not sent again.',
-  ].join(''),
-};
-
 function initialName() {
   const fromUrl = new URLSearchParams(location.search).get('name');
   return (fromUrl || sessionStorage.getItem('chat-name') || `Guest ${Math.floor(100 + Math.random() * 900)}`).slice(0, 40);
@@ -90,7 +56,7 @@ function loaderSource() {
   ).join('\n');
 }
 
-function buildPage(build, mode) {
+function buildPage(build) {
   const field = (id, label, input) => h('div', { class: `field field-${id}` }, h('label', { for: id }, label), input);
   const stat = (id, label, value = '—') => h('div', {}, h('dt', {}, label), h('dd', { id }, value));
   const fault = (name, label, description) =>
@@ -114,9 +80,8 @@ function buildPage(build, mode) {
           field('name', 'Name', h('input', { id: 'name', name: 'name', maxlength: 40, autocomplete: 'nickname', required: true })),
           field('text', 'Message', h('input', { id: 'text', name: 'text', maxlength: 500, autocomplete: 'off', required: true })),
           h('button', { type: 'submit', class: 'primary' }, 'Send')),
-        h('p', { class: 'muted small' }, mode === 'reliable'
-          ? 'Messages sent while the connection is down wait in the queue; the plug-in numbers each one and sends it again until the server acknowledges it.'
-          : 'Messages sent while the connection is down wait in the queue and go out after it comes back.')),
+        h('p', { class: 'muted small' },
+          'Messages sent while the connection is down wait in the queue; the plug-in numbers each one and sends it again until the server acknowledges it.')),
       h('aside', { class: 'side' },
         h('section', { class: 'panel', 'aria-labelledby': 'status-title' },
           h('h2', { id: 'status-title' }, 'Connection'),
@@ -125,11 +90,11 @@ function buildPage(build, mode) {
             h('div', {}, h('dt', {}, 'State'), h('dd', {}, h('span', { id: 'state', class: 'badge', 'data-state': 'connecting' }, 'connecting'))),
             stat('attempt', 'Attempt', 'first try'),
             stat('queued', 'Queued', '0 messages · 0 B'),
-            stat('unacked', 'Awaiting ack', mode === 'reliable' ? '0 messages' : 'not tracked (tabs mode)'),
+            stat('unacked', 'Awaiting ack', '0 messages'),
             stat('drops', 'Dropped', '0'),
             stat('protocol', 'Subprotocol'),
-            stat('session', 'Session', mode === 'reliable' ? '—' : 'none (end-to-end off)'),
-            stat('tab', 'This tab', mode === 'reliable' ? 'own connection' : 'joining…'),
+            stat('session', 'Session'),
+            stat('tab', 'This tab', 'joining…'),
             stat('online', 'Server', 'unknown'),
             h('div', {}, h('dt', {}, 'Last close'),
               h('dd', {}, h('span', { id: 'last-close' }, '—'), ' ', h('time', { id: 'last-close-at', class: 'muted' })))),
@@ -137,10 +102,11 @@ function buildPage(build, mode) {
             'Retry #n follows n failed tries since the last stable connection. ',
             'A refused token is fetched again at once, without a retry number.'),
           h('div', { class: 'actions' },
-            h('button', { id: 'reconnect', type: 'button' }, 'Reconnect now'),
-            h('button', { id: 'mode', type: 'button', 'data-mode': mode === 'reliable' ? 'tabs' : 'reliable' },
-              mode === 'reliable' ? 'Share one connection across tabs' : 'Use end-to-end delivery')),
-          h('p', { id: 'mode-note', class: 'muted small mode-note' }, MODE_NOTES[mode])),
+            h('button', { id: 'reconnect', type: 'button' }, 'Reconnect now')),
+          h('p', { id: 'tabs-note', class: 'muted small tabs-note' },
+            '✓ means the server acknowledged the message. Open this page in another tab of this browser: ',
+            'the tabs share one connection, which the leader tab owns, and each keeps its own session. ',
+            'Close the leader tab to watch another take over.')),
         h('section', { class: 'panel', 'aria-labelledby': 'faults-title' },
           h('h2', { id: 'faults-title' }, 'Break the connection'),
           h('ul', { class: 'faults' },
@@ -160,12 +126,10 @@ function buildPage(build, mode) {
 /**
  * Starts the chat with a resilient-ws module namespace (`window.ResilientWS` from the UMD
  * build, or the ESM exports): `{ ResilientWebSocket, jsonCodec }`, plus the plug-in factories
- * `reliable` (resilient-ws/reliable) and `tabs` (resilient-ws/tabs).
+ * `reliable` and `lanes` (resilient-ws/reliable) and `tabs` (resilient-ws/tabs).
  */
-export function startChat(ResilientWS, { build = 'umd', root = document.body, reliable, tabs } = {}) {
-  const mode = initialMode() === 'tabs' && tabs ? 'tabs' : reliable ? 'reliable' : 'tabs';
-  root.prepend(buildPage(build, mode));
-  document.documentElement.dataset.mode = mode;
+export function startChat(ResilientWS, { build = 'umd', root = document.body, reliable, lanes, tabs } = {}) {
+  root.prepend(buildPage(build));
   const $ = (id) => document.getElementById(id);
   const ui = {
     log: $('log'), messages: $('messages'), empty: $('empty'), form: $('composer'), name: $('name'), text: $('text'),
@@ -175,17 +139,18 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
   };
   ui.name.value = initialName();
 
-  // End-to-end delivery in its mode; the session survives a reload of this tab (sessionStorage).
-  const rel = mode === 'reliable' ? reliable({ storageKey: 'resilient-ws-demo.session' }) : undefined;
-  // One connection for all tabs of this app version in its mode. The server addresses the
-  // welcome it sends for a tab's token to that tab; every other frame reaches every tab.
-  const tab = mode === 'tabs'
-    ? tabs({
-      name: 'resilient-ws-demo',
-      version: PROTOCOL,
-      route: (data) => (typeof data === 'string' && data.startsWith('{"type":"welcome"') ? JSON.parse(data).tab : undefined),
-    })
-    : undefined;
+  // End-to-end delivery; this tab's session survives a reload of it (sessionStorage).
+  const rel = reliable({ storageKey: 'resilient-ws-demo.session' });
+  // One connection for all tabs of this app version, each tab's session in a lane of it. What
+  // the server writes in a lane reaches that tab alone; frames in no lane (presence, pongs)
+  // reach every tab, except the welcome, which the server sends for one tab's token and the
+  // leader hands to that tab.
+  const tab = tabs({
+    name: 'resilient-ws-demo',
+    version: TABS_VERSION,
+    lanes: lanes(),
+    route: (data) => (typeof data === 'string' && data.startsWith('{"type":"welcome"') ? JSON.parse(data).tab : undefined),
+  });
 
   const options = {
     codec: ResilientWS.jsonCodec,
@@ -196,20 +161,20 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
         if (!res.ok) throw new Error(`GET /token answered ${res.status}`);
         return res.text();
       },
-      // The first frame, never the URL: the companion's `authenticate` option reads it before
-      // the plug-in's hello. The tab id lets the server answer this tab alone (tabs mode).
+      // The first frame of this tab's lane, never the URL: the companion's `authenticate` option
+      // reads it before the plug-in's hello. The tab id lets the server answer this tab alone.
       via: 'message',
-      message: (token) => JSON.stringify({ type: 'auth', token, ...(tab && { tab: tab.id }) }),
-      // Named here (it is the default's 4001) because the panel tells a refresh from a retry by it.
+      message: (token) => JSON.stringify({ type: 'auth', token, tab: tab.id }),
+      // Named here because the panel tells a refresh from a retry by them.
       failCodes: TOKEN_REFUSED,
     },
     // Queued messages wait until the server has accepted the token.
     ready: (msg) => msg?.type === 'welcome',
     heartbeat: { interval: 5000, timeout: 3000 },
     reconnect: { maxDelay: 10_000 },
-    plugins: rel ? [rel] : [],
+    plugins: [rel],
   };
-  const ws = new ResilientWS.ResilientWebSocket('/chat', PROTOCOL, tab ? tab.options(options) : options);
+  const ws = new ResilientWS.ResilientWebSocket('/chat', PROTOCOL, tab.options(options));
 
   const view = {
     // The library's attempt number of the current or the scheduled try (see attemptText()).
@@ -228,7 +193,7 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
     // arriving after it, are the topic's replay of what this page missed.
     welcomedAt: undefined,
     hadHistory: false,
-    session: mode === 'reliable' ? '—' : 'none (end-to-end off)',
+    session: '—',
     leader: undefined,
     // This connection began with a reset (the server could not resume the session).
     reset: false,
@@ -262,7 +227,7 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
         return view.refreshing ? 'connecting with a fresh token' : `${tryName(view.attempt)}, connecting`;
       case 'reconnecting':
         if (view.refreshing) return 'refreshing token';
-        if (tab && ws.getSnapshot().leader === false) return 'waits for the leader tab';
+        if (ws.getSnapshot().leader === false) return 'waits for the leader tab';
         return view.retryAt === undefined
           ? `${tryName(view.attempt)} waits for the network`
           : `${tryName(view.attempt)} in ${seconds(view.retryAt - Date.now())}`;
@@ -277,13 +242,11 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
     if (view.online === undefined) return 'unknown';
     // Presence arrives over the socket: while it is down the count can be anything.
     if (ws.state !== 'open') return `unknown until reconnected (was ${plural(view.online, 'connection')})`;
-    const shared = tab && ws.getSnapshot().shared ? ', one for all tabs of this mode' : '';
     const where = view.instance ? `instance ${view.instance}, ` : '';
-    return `${where}${plural(view.online, 'connection')}${shared}`;
+    return `${where}${plural(view.online, 'connection')}`;
   }
 
   function tabText() {
-    if (!tab) return 'own connection';
     const { leader, shared } = ws.getSnapshot();
     if (!shared) return 'own connection (no Web Locks here)';
     return leader ? 'leader: owns the connection' : 'follower: sends through the leader';
@@ -296,11 +259,12 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
     ui.state.dataset.state = ws.state;
     setText(ui.attempt, attemptText());
     setText(ui.queued, `${plural(ws.queuedMessages, 'message')} · ${formatBytes(ws.queuedAmount)}`);
-    if (rel) setText(ui.unacked, plural(rel.unacked, 'message'));
+    setText(ui.unacked, plural(rel.unacked, 'message'));
     setText(ui.drops, String(view.drops));
     setText(ui.session, view.session);
     setText(ui.tab, tabText());
-    ui.tab.dataset.role = !tab ? 'own' : ws.getSnapshot().leader ? 'leader' : 'follower';
+    const { leader, shared } = ws.getSnapshot();
+    ui.tab.dataset.role = !shared ? 'own' : leader ? 'leader' : 'follower';
     setText(ui.online, onlineText());
     ui.online.dataset.fresh = String(ws.state === 'open' && view.online !== undefined);
     ui.online.dataset.count = ws.state === 'open' && view.online !== undefined ? String(view.online) : '';
@@ -329,10 +293,8 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
     const known = rendered.get(msg.id);
     if (known) {
       if (copy) known.dataset.copies = String(Number(known.dataset.copies) + 1);
-      // Our own message coming back: the server's timestamp replaces ours. Without end-to-end
-      // delivery, its return is the only sign the server got it.
+      // Our own message coming back: the server's timestamp replaces ours (the tick is the ack's).
       if (copy && msg.at) known.querySelector('time').textContent = clock(msg.at);
-      if (copy && !rel && known.dataset.status && known.dataset.status !== 'delivered') setStatus(known, 'delivered');
       return known;
     }
     const li = h('li', { 'data-id': msg.id, 'data-copies': copy ? 1 : 0, class: own ? 'own' : undefined },
@@ -349,7 +311,7 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
     return li;
   }
 
-  const PILL = { delivered: rel ? '✓ acknowledged' : '✓ delivered', sent: rel ? 'sent, awaiting ack' : 'sent' };
+  const PILL = { delivered: '✓ acknowledged', sent: 'sent, awaiting ack' };
   function setStatus(li, status) {
     li.dataset.status = status;
     if (status !== 'queued') queued.delete(li.dataset.id);
@@ -360,7 +322,7 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
     if (msg?.type === 'chat') {
       const replayed = view.welcomedAt !== undefined && msg.at < view.welcomedAt && !rendered.has(msg.id);
       const li = showMessage(msg, { copy: true });
-      if (replayed && rel) {
+      if (replayed) {
         li.dataset.replayed = 'true';
         logEvent('missed while away', `${msg.name}: ${msg.text.slice(0, 40)}`);
       }
@@ -371,12 +333,13 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
       // Set by demo/cluster.mjs (several instances on one Redis): which one this page reached.
       view.instance = msg.instance;
       view.welcomedAt = msg.now;
-      // After a reset the new session is announced by the reset event (it came first).
-      if (msg.resumed !== undefined && !view.reset) view.session = msg.resumed ? 'resumed: nothing lost' : 'new';
-      // With end-to-end delivery the history fills a new page only: what a returning page
-      // missed comes as the topic's replay. Without it, the history fills the gaps.
-      if (!rel || !view.hadHistory) for (const m of msg.history ?? []) showMessage(m);
+      // The history fills a new page only: what a returning page missed comes as the topic's replay.
+      if (!view.hadHistory) for (const m of msg.history ?? []) showMessage(m);
       view.hadHistory = true;
+    } else if (msg?.type === 'session') {
+      // In this tab's session (the server's onSession). After a reset the new session is
+      // announced by the reset event, which came first.
+      if (!view.reset) view.session = msg.resumed ? 'resumed: nothing lost' : 'new';
     }
     render();
   }
@@ -406,8 +369,8 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
     view.refreshing = TOKEN_REFUSED.includes(closeEvent?.code);
     view.retryAt = delay === null ? undefined : Date.now() + delay;
     if (view.refreshing) logEvent('refreshing token', `after ${closeEvent.code}`);
-    else if (tab && closeEvent?.reason === 'tab leader changed') logEvent('reconnecting', 'at once: the leader tab changed');
-    else if (tab && ws.getSnapshot().leader === false) logEvent('reconnecting', 'with the leader tab');
+    else if (closeEvent?.reason === 'tab leader changed') logEvent('reconnecting', 'at once: the leader tab changed');
+    else if (ws.getSnapshot().leader === false) logEvent('reconnecting', 'with the leader tab');
     else logEvent('reconnecting', delay === null ? `${tryName(attempt)} waits for the network` : `${tryName(attempt)} in ${seconds(delay)}`);
     render();
   });
@@ -458,7 +421,7 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
   // (the tab's role); the panel follows it at once (the interval below runs the countdown).
   ws.subscribe(() => {
     const { leader } = ws.getSnapshot();
-    if (tab && leader !== view.leader) {
+    if (leader !== view.leader) {
       if (leader && view.leader === false) {
         logEvent('handover', 'this tab leads now and owns the connection');
         announce('This tab took over the connection.');
@@ -468,16 +431,15 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
     render();
   });
 
-  /** Sends a chat message; resolves the pill's status as far as this mode can know it. */
+  /** Sends a chat message; its pill turns to ✓ on the server's ack. */
   function send(msg, li, again = false) {
-    if (!rel) {
-      const result = ws.send(msg);
-      if (result === 'queued') queued.add(msg.id);
-      return result;
-    }
     const before = ws.queuedMessages;
     rel.sendReliable(msg).then(
-      () => setStatus(li, 'delivered'),
+      () => {
+        setStatus(li, 'delivered');
+        // An ack changes no field of the snapshot: "Awaiting ack" follows the tick here.
+        render();
+      },
       (error) => {
         // Once: the server keeps the id, so a second copy would be harmless, but a loop is not.
         if (error.code === 'SESSION_RESET' && !again) {
@@ -524,7 +486,6 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
     logEvent('reconnect()', 'requested');
     ws.reconnect();
   });
-  $('mode').addEventListener('click', (event) => switchMode(event.currentTarget.dataset.mode));
 
   const fault = async (name, query = '') => {
     const res = await fetch(`/fault/${name}${query}`, { method: 'POST' });
@@ -543,9 +504,7 @@ export function startChat(ResilientWS, { build = 'umd', root = document.body, re
   // unacknowledged and sends it again after the reconnect.
   async function stallThenDrop(connection) {
     await fault('stall', `?connection=${encodeURIComponent(connection)}`);
-    say(rel
-      ? 'Sent while the server had stopped reading, then the link was cut: re-sent once the page was back.'
-      : 'Sent while the server had stopped reading, then the link was cut (tabs mode: not re-sent).');
+    say('Sent while the server had stopped reading, then the link was cut: re-sent once the page was back.');
     await flushed();
     logEvent('fault', 'cut, with the message in the kernel buffer');
     await fault('cut', `?connection=${encodeURIComponent(connection)}`);

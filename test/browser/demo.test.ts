@@ -1,8 +1,9 @@
-// End to end: the chat demo (`npm run demo`) in real Chromium. Two pages (one per build) chat
-// through the reliable() plug-in and the server companion, the server "restarts", and a message
+// End to end: the chat demo (`npm run demo`) in real Chromium. The page runs reliable() and
+// tabs({ lanes }) on one client. Two pages (one per build, each in its own browser context, so
+// they share nothing) chat through the server companion, the server "restarts", and a message
 // typed during the outage reaches the other page once and gets its tick (the server's ack); a
 // message cut off in the kernel buffer arrives once too, and a page that was away gets what it
-// missed. In the tabs mode two pages of one browser share one connection and hand it over.
+// missed. Two pages of one context share one connection, a session each, and hand it over.
 // The panel's wording and the layout at desktop and phone width are checked too; screenshots go
 // to test-results/demo/ (ignored). `npm run screenshot` refreshes the README's picture.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -116,7 +117,8 @@ describe('chat demo', () => {
     const grace = await openChat('/esm.html?name=Grace');
     await expect.poll(() => text(ada, '#online'), WAIT).toBe('2 connections');
     expect(await text(ada, '#protocol')).toBe('chat.v1');
-    expect(await text(ada, '#tab')).toBe('own connection');
+    // Alone in its browser context: the only tab, so the leader of a connection of its own.
+    expect(await text(ada, '#tab')).toBe('leader: owns the connection');
     expect(await text(grace, '#session')).toBe('new');
 
     await say(ada, 'Hi Grace! This chat runs on resilient-ws.');
@@ -272,38 +274,48 @@ describe('chat demo', () => {
     await expect.poll(() => copies(grace, id), WAIT).toBe(1);
   });
 
-  it('tabs mode: two pages of one browser share one connection, and closing the leader hands it over', async () => {
+  it('two pages of one browser share one connection; a follower’s message gets its tick; closing the leader hands over and loses nothing', async () => {
     const context = await chromium.browser.newContext({ viewport: DESKTOP, colorScheme: 'light' });
     contexts.push(context);
     // The earlier tests' pages are closed; their sockets may take a moment to go.
     await expect.poll(() => demo.connections(), WAIT).toBe(0);
-    const first = await openChat('/?name=Ada&mode=tabs', DESKTOP, context);
+    const first = await openChat('/?name=Ada', DESKTOP, context);
     await expect.poll(() => text(first, '#tab'), WAIT).toBe('leader: owns the connection');
-    const second = await openChat('/esm.html?name=Ada&mode=tabs', DESKTOP, context);
+    const second = await openChat('/esm.html?name=Grace', DESKTOP, context);
     await expect.poll(() => text(second, '#tab'), WAIT).toBe('follower: sends through the leader');
-    expect(await text(first, '#mode-note')).toMatch(/End-to-end delivery is off in this mode/);
     // One connection on the server for both pages, and each page says so.
     expect(demo.connections()).toBe(1);
     for (const page of [first, second]) await expect.poll(() => page.locator('#online').getAttribute('data-count'), WAIT).toBe('1');
     expect(await connectionOf(second)).toBe(await connectionOf(first));
+    // A session each, in its lane of the one connection.
+    for (const page of [first, second]) {
+      await expect.poll(() => text(page, '#session'), WAIT).toBe('new');
+      expect(await text(page, '#protocol')).toBe('chat.v1');
+    }
 
     await say(second, 'Sent from the follower tab.');
     const fromFollower = await expectDelivered(second, first, 'Sent from the follower tab.');
-    expect(await copies(first, fromFollower)).toBe(1);
+    expect(await text(second, `#messages li[data-id="${fromFollower}"] .pill`)).toBe('✓ acknowledged');
     await say(first, 'Sent from the leader tab.');
     const fromLeader = await expectDelivered(first, second, 'Sent from the leader tab.');
-    expect(await copies(second, fromLeader)).toBe(1);
+    expect(await text(second, '#unacked')).toBe('0 messages');
 
     await first.close();
     await expect.poll(() => text(second, '#tab'), WAIT).toBe('leader: owns the connection');
     await second.locator('#events li', { hasText: 'handover this tab leads now' }).waitFor(WAIT);
     await second.locator('#state[data-state="open"]').waitFor(WAIT);
     await expect.poll(() => demo.connections(), WAIT).toBe(1);
-    await expect.poll(() => text(second, '#online'), WAIT).toBe('1 connection, one for all tabs of this mode');
+    // The session moved with the leadership: resumed on the new connection, not reset.
+    await expect.poll(() => text(second, '#session'), WAIT).toBe('resumed: nothing lost');
+    await expect.poll(() => text(second, '#online'), WAIT).toBe('1 connection');
     await say(second, 'Sent after the handover.');
     const after = await expectDelivered(second, second, 'Sent after the handover.');
-    expect(demo.received(after)).toBe(1);
-    expect(await copies(second, after)).toBe(1);
+    // A duplicate of an earlier message would have reached this page before the later one.
+    for (const id of [fromFollower, fromLeader, after]) {
+      expect(demo.received(id)).toBe(1);
+      expect(await copies(second, id)).toBe(1);
+    }
+    expect(await text(second, '#drops')).toBe('0');
     await second.screenshot({ path: join(ARTEFACTS, 'tabs-after-handover.png') });
   });
 
@@ -328,6 +340,19 @@ describe('chat demo', () => {
       ws.on('error', reject);
     });
     expect(reliableClose).toEqual({ code: 4001, reason: 'invalid token', protocol: 'rws.v1.chat.v1' });
+    // On a connection shared by tabs (rws.v2) each lane authenticates: a refused token ends
+    // that tab's lane (1008, the companion's) and leaves the connection to the other tabs.
+    const laneClose = await new Promise<{ frame: string; protocol: string; open: boolean }>((resolve, reject) => {
+      const ws = new WebSocket(chatUrl, ['rws.v2.chat.v1', 'rws.v2', 'chat.v1', 'rws.v1.chat.v1', 'rws.v1']);
+      ws.on('open', () => ws.send(`\x0ea1:${JSON.stringify({ type: 'auth', token: 'not-a-token' })}`));
+      ws.on('message', (data) => {
+        // `\x0f<lane>,<code>,<reason>`: the lane's end.
+        resolve({ frame: data.toString().split(',', 2).join(','), protocol: ws.protocol, open: ws.readyState === ws.OPEN });
+        ws.close();
+      });
+      ws.on('error', reject);
+    });
+    expect(laneClose).toEqual({ frame: '\x0fa1,1008', protocol: 'rws.v2.chat.v1', open: true });
 
     const shortLived = await startDemo({ port: 0, tokenTtlMs: 0 });
     try {
