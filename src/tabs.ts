@@ -115,7 +115,6 @@ interface Link extends WebSocketLike {
   k?: number;
   lead(): void;
   up(open: Open): void;
-  recv(data: unknown): void;
   end(close: CloseInfo): void;
   send(data?: WireData, lane?: string): void;
   ack(upTo: number): void;
@@ -128,6 +127,7 @@ const LEADER_CHANGED: CloseInfo = { code: 1001, reason: CHANGED, wasClean: false
 const noop = (): void => undefined;
 /** Ten base-36 digits: a tab's id, and a link's id and lane (at most 11 digits on the wire). */
 const rnd = (): string => Math.random().toString(36).slice(2, 12);
+const G = globalThis as typeof globalThis & { WebSocket?: WebSocketConstructor };
 
 /**
  * One WebSocket for all tabs of an app: the tab holding a Web Lock (named by `name` and
@@ -149,56 +149,58 @@ const rnd = (): string => Math.random().toString(36).slice(2, 12);
  * ```
  */
 export function tabs(options: TabsOptions): Tabs {
-  const o: Partial<TabsOptions> = { ...options };
-  const { name, version, stealAfter = 5000, route, lanes } = o;
+  // A copy: `tabs()` without options fails the check below, not the destructuring.
+  const { name, version, stealAfter = 5000, route, lanes }: Partial<TabsOptions> = { ...options };
   // The core's INVALID_OPTION shape (a TypeError with `code` and the library's brand), without
   // importing the core's error module into this entry.
   const bad = (what: string): never => {
     throw Object.assign(new TypeError(`tabs(): ${what}`), { code: 'INVALID_OPTION', [Symbol.for('resilient-ws.error')]: true });
   };
   if (!(typeof name == 'string' && name && typeof version == 'string' && stealAfter >= 100 && stealAfter < 2 ** 31 && typeof (route ?? noop) == 'function'))
-    bad('needs name and version (strings), stealAfter ≥ 100 (ms), route a function');
+    bad('needs name and version (strings), stealAfter >= 100 (ms), route a function');
 
   const key = `resilient-ws ${JSON.stringify([name, version])}`;
   // Random enough to tell the tabs of one browser apart (crypto.randomUUID is missing on insecure origins).
   const id = rnd();
-  const locks = globalThis.navigator?.locks;
-  const shared = !!(globalThis.BroadcastChannel && locks?.request);
+  const locks = G.navigator?.locks;
+  const shared = !!(G.BroadcastChannel && locks?.request);
   let host: PluginHost;
   let Real: WebSocketConstructor | undefined;
+  // Open while this tab takes part (joined); a closed channel must not be posted to.
   let bc: BroadcastChannel | undefined;
-  let joined = false;
-  let stored = false;
+  let stored: boolean | undefined;
   let leader = !shared;
   /** The highest epoch seen; this tab's own while it leads. */
   let epoch = 0;
   /** The leader's socket is open, with this protocol and these extensions. */
-  let open: Open | null = null;
+  let open: Open | null | undefined;
   /** Leading, but not sure it still holds the lock (after a freeze or a stall): nothing is written. */
-  let fenced = false;
+  let fenced: boolean | undefined;
   /** Bumped by every fencing: an answer to an older question about the lock counts for nothing. */
   let checks = 0;
-  /** The fencing a question about the lock is out for. */
-  let asking = -1;
+  /** The fencing a question about the lock is out for (none at first: `undefined` is no number). */
+  let asking: number | undefined;
   /** When the last question that found this tab still leading was asked. */
   let okAt = 0;
   /** Frames (own and followers') held while fenced, in arrival order. */
   let stash: Send[] = [];
-  let heard = 0;
-  let asked = 0;
+  // Both set by `ping(heard = asked = 0)` (a hello) before anything reads them.
+  let heard: number;
+  let asked: number;
   let link: Link | undefined;
-  let gen = 0;
   /** The number of this tab's last native socket. */
   let sock = 0;
+  // Aborted when the lock request it belongs to is superseded (a new request, or leaving): its
+  // signal says whether an answer still counts.
   let lockAc: AbortController | undefined;
   let pageAc: AbortController | undefined;
   let release: (() => void) | undefined;
   let me: Promise<string | void>;
   let tick: ReturnType<typeof setInterval> | undefined;
-  /** The next frame number expected from each link: frames are written in order, once. */
-  let expect: Record<string, number> = {};
-  const post = (m: Msg): void => bc?.postMessage(m);
-  const now = Date.now;
+  /** The last frame number written from each link: frames are written in order, once (set on leading). */
+  let written: Record<string, number>;
+  /** Posts `[kind, epoch, ...rest]` to the other tabs and returns it. */
+  const post = <T extends Msg>(...m: unknown[]): T => (m.splice(1, 0, epoch), bc?.postMessage(m), m as T);
   /** The client id of the lock's holder, as the lock manager sees it now. */
   const holder = (): Promise<string | void> => locks!.query().then((q) => q.held?.find((l) => l.name == key)?.clientId, noop);
 
@@ -208,7 +210,7 @@ export function tabs(options: TabsOptions): Tabs {
    * what no native socket has taken yet, so the core's `resend: 'unsent'` puts exactly those
    * messages back in its queue when a link dies.
    */
-  function Link(...args: [string, (string | string[])?]): Link {
+  function Link(url: string, protocols?: string | string[]): Link {
     let real: WebSocketLike | undefined;
     /** Frames numbered on this link (sent to the leader, or held while fenced). */
     let n = 0;
@@ -228,22 +230,20 @@ export function tabs(options: TabsOptions): Tabs {
 
       lead(): void {
         // drop() no-ops these handlers: events of a socket given up never reach the link.
-        const s = (real = new Real!(args[0], lanes?.offer(args[1] as string[]) ?? args[1]));
+        const s = (real = new Real!(url, lanes?.offer(protocols as string[]) ?? protocols));
         const k = (l.k = ++sock);
         s.binaryType = 'arraybuffer';
         s.onopen = () => {
           const [mine = s.protocol, theirs = mine, on] = lanes?.accept(s.protocol) ?? [];
           mux = on && lanes;
-          post([L, epoch, (open = [theirs, s.extensions, k])]);
+          post(L, (open = [theirs, s.extensions, k]));
           l.up([mine, s.extensions, k]);
         };
+        // In a lane, for its link; else for `route`'s tab. A throwing `route` is the app's bug:
+        // it surfaces, and the frame goes nowhere.
         s.onmessage = ({ data }: MessageEvent<IncomingData>) => {
-          // In a lane, for its link; else for `route`'s tab. A throwing `route` is the app's bug:
-          // it surfaces, and the frame goes nowhere.
           const [d, to = route?.(d), c] = (mux && mux.in(data)) || [data];
-          const m: Inbound = [M, epoch, d, to, c];
-          post(m);
-          deliver(m, l);
+          deliver(post(M, d, to, c), l);
         };
         s.onerror = () => l.onerror?.();
         s.onclose = ({ code, reason, wasClean }: CloseEvent) => {
@@ -261,7 +261,7 @@ export function tabs(options: TabsOptions): Tabs {
           gone = noop;
           if (open?.[2] == k) open = null;
           stash = [];
-          post([C, epoch, c, k]);
+          post(C, c, k);
         };
       },
 
@@ -271,11 +271,6 @@ export function tabs(options: TabsOptions): Tabs {
           [l.protocol, l.extensions, l.k] = o;
           l.onopen?.();
         }
-      },
-
-      recv(d: unknown): void {
-        // The core delivers only while open.
-        l.onmessage?.({ data: l.binaryType == 'blob' && d instanceof ArrayBuffer ? new Blob([d]) : d });
       },
 
       end(c: CloseInfo): void {
@@ -290,14 +285,19 @@ export function tabs(options: TabsOptions): Tabs {
 
       send(d?: WireData, lane = l.id): void {
         // No frame: a link's close, which is only written as the end of its lane.
-        if (real && !fenced) return void ((mux || d != undefined) && real.send((mux ? mux.out(lane, d) : d) as never));
-        // What the browser counts in `bufferedAmount`, as the core counts it: UTF-8 bytes (a
-        // Blob encodes strings as the socket does), a Blob's size, a buffer's or a view's length.
-        bytes += pending[pending.push(new Blob([(d ?? '') as BlobPart]).size) - 1]!;
-        const m: Send = [S, epoch, l.id, ++n, d, now(), l.k!];
-        // A fenced leader holds its own frames with the followers' until it knows it still leads.
-        if (real) take(m);
-        else post(m);
+        if (real && !fenced) {
+          if (mux || d != undefined) real.send((mux ? mux.out(lane, d) : d) as never);
+        } else {
+          // What the browser counts in `bufferedAmount`, as the core counts it: UTF-8 bytes (a
+          // Blob encodes strings as the socket does), a Blob's size, a buffer's or a view's length.
+          const size = new Blob([(d ?? '') as BlobPart]).size;
+          pending.push(size);
+          bytes += size;
+          const m: Send = [S, epoch, l.id, ++n, d, Date.now(), l.k!];
+          // A fenced leader holds its own frames with the followers' until it knows it still leads.
+          if (real) take(m);
+          else bc?.postMessage(m);
+        }
       },
 
       /** The frames up to `upTo` were written by the leader: no longer ours to re-send. */
@@ -307,11 +307,11 @@ export function tabs(options: TabsOptions): Tabs {
 
       /** Stepping down: the native socket goes unwritten; the held frames go back to the core. */
       drop(): void {
-        const s = real;
-        real = undefined;
-        if (s) {
-          s.onopen = s.onmessage = s.onclose = s.onerror = noop;
-          s.close();
+        // Forgotten before the link ends: what the core does on the close is a follower's.
+        if (real) {
+          real.onopen = real.onmessage = real.onclose = real.onerror = noop;
+          real.close();
+          real = undefined;
         }
         l.end(LEADER_CHANGED);
       },
@@ -335,10 +335,10 @@ export function tabs(options: TabsOptions): Tabs {
     return l;
   }
 
-
   /** An inbound frame, or the end of a lane, if it is for this tab or for its link `l`. */
-  const deliver = (m: Inbound, l = link): void => {
-    if (l && (!m[3] || m[3] == id || m[3] == l.id)) void (m[4] ? l.end(m[4]) : l.recv(m[2]));
+  const deliver = ([, , d, to, c]: Inbound, l = link): void => {
+    // The core delivers only while open.
+    if (l && (!to || to == id || to == l.id)) void (c ? l.end(c) : l.onmessage?.({ data: l.binaryType == 'blob' && d instanceof ArrayBuffer ? new Blob([d]) : d }));
   };
 
   /** Granted the lock: lead with a higher epoch than any seen. */
@@ -346,13 +346,13 @@ export function tabs(options: TabsOptions): Tabs {
     leader = true;
     fenced = false;
     open = null;
-    expect = {};
+    written = {};
     // Who holds the lock now is this tab: a later check compares the holder with it.
     me = holder();
-    post([L, ++epoch, null]);
-    const l = link;
-    if (l?.readyState == 0) l.lead();
-    else if (l?.readyState == 1) l.end(LEADER_CHANGED);
+    ++epoch;
+    post(L, open);
+    if (link?.readyState == 0) link.lead();
+    else if (link?.readyState == 1) link.end(LEADER_CHANGED);
     else host.wake();
     host.changed();
   };
@@ -363,8 +363,8 @@ export function tabs(options: TabsOptions): Tabs {
     stash = [];
     release?.();
     link?.drop();
-    if (joined) {
-      hello();
+    if (bc) {
+      ping((heard = asked = 0));
       request();
     }
     host.changed();
@@ -377,15 +377,16 @@ export function tabs(options: TabsOptions): Tabs {
   const check = (): void => {
     if (fenced && asking != checks) {
       const c = (asking = checks);
-      const t = now();
+      const t = Date.now();
       void Promise.all([me, holder()]).then(([mine, now]) => {
-        if (c != checks || !leader) return;
-        if (!mine || mine != now) return stepDown();
-        fenced = false;
-        okAt = t;
-        const s = stash;
-        stash = [];
-        s.forEach(take);
+        if (c == checks && leader) {
+          if (mine && mine == now) {
+            fenced = false;
+            okAt = t;
+            // Emptied in place: a frame that fences again while these are taken is stashed anew.
+            stash.splice(0).forEach(take);
+          } else stepDown();
+        }
       });
     }
   };
@@ -394,65 +395,60 @@ export function tabs(options: TabsOptions): Tabs {
   const take = (m: Send): void => {
     // A frame that waited this long (since it was sent, or since the last check, whichever is
     // later) means this tab was stalled and may have been replaced.
-    if (!fenced && now() - Math.max(m[5], okAt) > stealAfter / 2) {
-      fenced = true;
-      ++checks;
-    }
-    if (fenced) {
+    if ((fenced ||= Date.now() - Math.max(m[5], okAt) > stealAfter / 2 && !!++checks)) {
       stash.push(m);
       return check();
     }
-    const l = link;
-    const n = expect[m[2]] ?? 1;
+    const [, e, from, i, d, , k] = m;
     // Only frames sent for the open socket: one sent for a socket given up stays unacknowledged,
     // and its link, ended by that socket's `C`, sends it again.
-    if (m[1] == epoch && l?.readyState == 1 && open?.[2] == m[6] && m[3] == n) {
-      expect[m[2]] = n + 1;
-      l.send(m[4], m[2]);
-      post([A, epoch, m[2], n]);
-      if (m[2] == l.id) l.ack(n);
+    if (e == epoch && link?.readyState == 1 && open?.[2] == k && i == (written[from] ?? 0) + 1) {
+      written[from] = i;
+      link.send(d, from);
+      post(A, from, i);
+      if (from == link.id) link.ack(i);
     }
   };
 
   const receive = ({ data: m }: MessageEvent<Msg>): void => {
-    if (m[1] > epoch) {
+    const [kind, e, p, q] = m as [number, number, never, never];
+    if (e > epoch) {
       // A newer leadership exists: a leader steps down, a follower's link to the old one ends.
-      epoch = m[1];
+      epoch = e;
       if (leader) stepDown();
       open = null;
       if (link?.readyState == 1) link.end(LEADER_CHANGED);
     }
     if (leader) {
-      if (m[0] == S) take(m);
+      if (kind == S) take(m as Send);
       // A fenced leader does not claim to be alive before it knows it still leads.
-      else if (m[0] == H) {
+      else if (kind == H) {
         if (fenced) check();
-        else post([L, epoch, open]);
+        else post(L, open);
       }
-    } else if (m[1] == epoch && m[0] > S) {
-      heard = now();
-      if (m[0] == L) {
-        if ((open = m[2])) {
+    } else if (e == epoch && kind > S) {
+      heard = Date.now();
+      if (kind == L) {
+        if ((open = p)) {
           if (link) link.up(open);
           else host.wake();
         }
-      } else if (m[0] == C) {
+      } else if (kind == C) {
         // Fenced by the socket's number: only what was on that socket ends.
-        if (open?.[2] == m[3]) open = null;
-        if (link?.k == m[3]) link!.end(m[2]);
-      } else if (m[0] == M) deliver(m);
-      else if (m[2] == link?.id) link!.ack((m as Ack)[3]);
+        if (open?.[2] == q) open = null;
+        if (link?.k == q) link.end(p);
+      } else if (kind == M) deliver(m as Inbound);
+      else if (p == link?.id) link.ack(q);
     }
   };
 
   /** Queues for the lock (or steals it); `done` runs when it is granted or refused. */
   const request = (steal?: boolean, done = noop): void => {
-    const g = ++gen;
     lockAc?.abort();
-    lockAc = new AbortController();
+    const signal = (lockAc = new AbortController()).signal;
     locks!
-      .request(key, steal ? { steal } : { signal: lockAc.signal }, () => {
-        if (g != gen) return;
+      .request(key, steal ? { steal } : { signal }, () => {
+        if (signal.aborted) return;
         lead();
         done();
         // Held until this tab steps down or leaves.
@@ -461,31 +457,29 @@ export function tabs(options: TabsOptions): Tabs {
       .catch(() => {
         done();
         // Stolen from this tab, or refused: follow, and queue again.
-        if (g != gen) return;
+        if (signal.aborted) return;
         if (leader) stepDown();
-        else if (joined) request();
+        else if (bc) request();
       });
   };
 
-  // Only a timer says when to ask; the lock says who leads.
-  const ping = (): void => {
+  // Only a timer says when to ask; the lock says who leads. `ping(heard = asked = 0)`: asks who
+  // leads (and whether its socket is open) now; unanswered, it leads to a steal.
+  const ping = (_hello?: unknown): void => {
     if (leader) return;
-    const t = now();
+    const t = Date.now();
     const a = asked;
-    if (a > heard && t - a > stealAfter) {
-      asked = 0;
-      // One stealer at a time (held until the steal is decided); none if the leader spoke meanwhile.
-      void locks!.request(`${key} steal`, { ifAvailable: true }, (l) => (l && !leader && heard < a ? new Promise<void>((r) => request(true, r)) : undefined));
-    } else if (t - heard > stealAfter / 4 && asked <= heard) {
+    // Asked and not answered since: a steal once that is overdue; else a ping when one is due.
+    if (a > heard) {
+      if (t - a > stealAfter) {
+        asked = 0;
+        // One stealer at a time (held until the steal is decided); none if the leader spoke meanwhile.
+        void locks!.request(`${key} steal`, { ifAvailable: true }, (l) => l && !leader && heard < a && new Promise<void>((r) => request(true, r)));
+      }
+    } else if (t - heard > stealAfter / 4) {
       asked = t;
-      post([H, epoch]);
+      post(H);
     }
-  };
-
-  /** Asks who leads (and whether its socket is open) now; unanswered, it leads to a steal. */
-  const hello = (): void => {
-    heard = asked = 0;
-    ping();
   };
 
   const page: Record<string, (ev: Event) => void> = {
@@ -499,50 +493,45 @@ export function tabs(options: TabsOptions): Tabs {
         leave();
       }
     },
+    // These listeners live from a join to the close: a tab not stored has joined, and join()
+    // does nothing then.
     pageshow: () => {
-      if (stored) {
-        stored = false;
-        join();
-      }
+      stored = false;
+      join();
     },
   };
 
   const join = (): void => {
-    if (joined || stored || !shared) return;
-    joined = true;
+    if (bc || stored || !shared) return;
     pageAc?.abort();
     const signal = (pageAc = new AbortController()).signal;
-    for (const type in page) (type[0] == 'p' ? globalThis : globalThis.document)?.addEventListener(type, page[type]!, { signal });
+    for (const type in page) (type[0] == 'p' ? G : G.document)?.addEventListener(type, page[type]!, { signal });
     bc = new BroadcastChannel(key);
     bc.onmessage = receive;
-    hello();
+    ping((heard = asked = 0));
     tick = setInterval(ping, stealAfter / 4);
     request();
   };
 
   const leave = (): void => {
-    if (!joined) return;
-    joined = leader = false;
-    ++gen;
+    if (!bc) return;
+    leader = false;
     lockAc?.abort();
     release?.();
     clearInterval(tick);
-    bc!.close();
+    bc.close();
     bc = undefined;
   };
 
   const plugin: Plugin = {
     init: (h) => void (host = h),
-    state(to) {
-      if (to != 'closed') return join();
-      leave();
-      pageAc?.abort();
-      stored = false;
-    },
+    state: (to) => (to != 'closed' ? join() : (leave(), pageAc?.abort(), (stored = false))),
     hold: () => !leader && !open,
-    // A follower waits for the leader (held) instead of spending its own retries; a link ended
-    // by a change of leader is retried at once.
-    close: (c) => (!leader || c.reason == CHANGED ? { retry: 'now' } : undefined),
+    // A link ended by a change of leader is retried at once, and so is a follower's whose leader
+    // lost its socket: it waits for the leader (held) instead of spending its own retries. A
+    // follower's link the server ended while the leader's socket stays open (its lane closed:
+    // refused, malformed) takes the backoff and the budget, as its own socket would.
+    close: (c) => (c.reason == CHANGED || !(leader || open) ? { retry: 'now' } : undefined),
     snapshot: () => ({ leader, shared }),
   };
 
@@ -551,7 +540,7 @@ export function tabs(options: TabsOptions): Tabs {
     shared,
     options(o) {
       if (Real) bad('options() called twice');
-      Real = o?.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket!;
+      Real = o?.WebSocket ?? G.WebSocket!;
       return { ...o, WebSocket: shared ? (Link as unknown as WebSocketConstructor) : Real, plugins: [...(o?.plugins ?? []), plugin] } as never;
     },
   };

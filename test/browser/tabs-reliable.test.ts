@@ -23,9 +23,14 @@ import { tabs } from '/dist/tabs.mjs';
 import { reliable, lanes } from '/dist/reliable.mjs';
 const q = new URLSearchParams(location.search);
 const tab = tabs({ name: 'tabs-reliable', version: q.get('version') || '1', stealAfter: Number(q.get('steal') || 1000), lanes: lanes() });
+// ?plain=1: a tab without reliable() (a misconfigured one), with a small retry budget.
+const plain = q.get('plain') === '1';
 const rel = reliable();
-const ws = new ResilientWebSocket(q.get('ws'), ['chat'], tab.options({ plugins: [rel], reconnect: { minDelay: 200, maxDelay: 1000 } }));
-const log = { received: [], resets: [], results: [] };
+const ws = new ResilientWebSocket(q.get('ws'), ['chat'], tab.options({ plugins: plain ? [] : [rel], reconnect: plain ? { minDelay: 50, maxDelay: 100, maxRetries: 2 } : { minDelay: 200, maxDelay: 1000 } }));
+const log = { received: [], resets: [], results: [], giveups: [] };
+ws.on('giveup', (g) => log.giveups.push(g.reason));
+// The plain tab writes on every open: a frame the server refuses as the lane's first.
+if (plain) ws.on('open', () => ws.send('not a hello'));
 ws.on('message', ({ data }) => log.received.push(String(data)));
 ws.on('reset', (r) => log.resets.push(r.reason));
 let seq = 0;
@@ -404,6 +409,21 @@ describe('reliable() + tabs({ lanes }): one connection, a session per tab', () =
     expect(s.conns.length).toBe(1);
     expect(s.conns[0]!.close).toBeUndefined();
     for (const t of [leader!, stay]) expect(s.sessions.find((x) => x.id === s.sessionOf(t.id))!.socket).toBe(s.conns[0]!.socket);
+  });
+
+  it('a follower whose lane the server refuses takes the backoff and the retry budget; the shared connection stays', async () => {
+    const s = await server();
+    const tabs = await openTabs(s, 2);
+    await until('both tabs open', () => allOpen(tabs));
+    await hello(tabs);
+    // No reliable() in this tab: its first frame in its lane is no hello, and the server closes the lane (4492).
+    const [bad] = await openTabs(s, 1, { plain: '1' });
+    await until('the refused tab gives up', async () => (await bad!.call<{ giveups: string[] }>('log')).giveups.length > 0, 10_000);
+    expect((await bad!.snapshot()).state).toBe('closed');
+    expect(s.got.some((g) => g.data === 'not a hello')).toBe(false);
+    for (const t of tabs) expect(await t.call('reliably', `still ${t.id}`)).toBe('ok');
+    expect(s.conns.length).toBe(1);
+    expect(s.conns[0]!.close).toBeUndefined();
   });
 
   it('a companion without lanes: the leader’s page speaks rws.v1, the others stay plain (PROTOCOL_MISMATCH), on one connection', async () => {
