@@ -487,10 +487,14 @@ export function tabs(options: TabsOptions): Tabs {
       if (leader) fenced = !!++checks;
     },
     resume: check,
+    // Into the back/forward cache: out of the lock queue and the channel, and off the link (a
+    // leader's socket closes unwritten); what was not written goes back to the core's queue, and
+    // the client waits (held) until the page is restored and a leader is found again.
     pagehide: (ev) => {
       if ((ev as PageTransitionEvent).persisted) {
         stored = true;
         leave();
+        link?.drop();
       }
     },
     // These listeners live from a join to the close: a tab not stored has joined, and join()
@@ -516,6 +520,7 @@ export function tabs(options: TabsOptions): Tabs {
   const leave = (): void => {
     if (!bc) return;
     leader = false;
+    open = null;
     lockAc?.abort();
     release?.();
     clearInterval(tick);

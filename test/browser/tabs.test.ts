@@ -316,6 +316,77 @@ describe('resilient-ws/tabs: one connection for the tabs of an app', () => {
     expect((await leader!.call<{ drops: unknown[] }>('log')).drops).toEqual([]);
   });
 
+  // The back/forward cache, by its events: a page entering it gets `pagehide` with `persisted`,
+  // and `pageshow` when restored (headless Chromium does not keep pages that hold Web Locks).
+  const bfcache = (t: Tab, type: 'pagehide' | 'pageshow') => t.page.evaluate((ty) => void dispatchEvent(new PageTransitionEvent(ty, { persisted: true })), type);
+
+  it('a follower entering the back/forward cache leaves (no lock request, no link) and rejoins when restored; its messages arrive once, in order', async () => {
+    server = await recordingServer();
+    const tabs = await openTabs(3);
+    await until('all 3 tabs open', () => allOpen(tabs));
+    const [leader] = await leaderOf(tabs);
+    const [away, other] = tabs.filter((t) => t !== leader) as [Tab, Tab];
+    await away.call('start', 20);
+    await until('the follower sending', () => server.frames().length > 10);
+    await bfcache(away, 'pagehide');
+    await until('the cached tab off the connection', async () => (await away.snapshot()).state !== 'open');
+    // It is in no lock queue: when the leader goes, the other follower leads.
+    await leader!.page.close();
+    await until('the other follower leads', async () => (await other.snapshot()).leader === true);
+    await until('the new connection', () => server.conns.length === 2);
+    expect((await away.snapshot()).leader).toBe(false);
+    await bfcache(away, 'pageshow');
+    await until('the restored tab open again', async () => (await away.snapshot()).state === 'open');
+    expect(await away.snapshot()).toMatchObject({ leader: false, shared: true });
+    await checkSequence(away);
+    expect(server.live().length).toBe(1);
+  });
+
+  it('a leader entering the back/forward cache closes its socket and hands over; restored, it follows', async () => {
+    server = await recordingServer();
+    const tabs = await openTabs(3);
+    await until('all 3 tabs open', () => allOpen(tabs));
+    const [leader] = await leaderOf(tabs);
+    const followers = tabs.filter((t) => t !== leader);
+    for (const f of followers) await f.call('start', 20);
+    await until('followers sending', () => server.frames().length > 20);
+    await bfcache(leader!, 'pagehide');
+    await until('the cached leader’s socket closed', () => server.conns[0]!.closedAt !== undefined);
+    await until('a new leader among the followers', async () => (await leaderOf(followers)).length === 1);
+    await until('every follower open again', () => allOpen(followers));
+    expect(server.live().length).toBe(1);
+    await bfcache(leader!, 'pageshow');
+    await until('the restored tab follows', async () => {
+      const st = await leader!.snapshot();
+      return st.leader === false && st.state === 'open';
+    });
+    expect(await leader!.call('send', 'restored')).toBe('sent');
+    await until('its message', () => server.live()[0]!.frames.some((f) => f.data === 'restored'));
+    for (const f of followers) await checkSequence(f);
+    expect(server.conns.length).toBe(2);
+  });
+
+  it('close() in a follower closes its handle only; the socket closes when the last tab leaves', async () => {
+    server = await recordingServer();
+    const tabs = await openTabs(3);
+    await until('all 3 tabs open', () => allOpen(tabs));
+    const [leader] = await leaderOf(tabs);
+    const [gone, stay] = tabs.filter((t) => t !== leader) as [Tab, Tab];
+    await gone.call('close');
+    await until('the follower closed', async () => (await gone.snapshot()).state === 'closed');
+    expect(await stay.call('send', 'still here')).toBe('sent');
+    await until('its message', () => server.frames().some((f) => f.data === 'still here'));
+    expect(server.live().length).toBe(1);
+    // The leader's close() hands over: the remaining follower leads on a new connection.
+    await leader!.call('close');
+    await until('the last tab leads', async () => (await stay.snapshot()).leader === true);
+    await until('the old connection closed, the new one open', () => server.conns.length === 2 && server.conns[0]!.closedAt !== undefined);
+    await until('the last tab open', async () => (await stay.snapshot()).state === 'open');
+    await stay.call('close');
+    await until('no connection left', () => server.live().length === 0);
+    expect(server.conns.length).toBe(2);
+  });
+
   it('two app versions do not share', async () => {
     server = await recordingServer();
     const tabs = [...(await openTabs(2, { version: '1.0.0' })), ...(await openTabs(2, { version: '1.1.0' }))];
