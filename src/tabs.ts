@@ -150,14 +150,15 @@ const G = globalThis as typeof globalThis & { WebSocket?: WebSocketConstructor }
  */
 export function tabs(options: TabsOptions): Tabs {
   // A copy: `tabs()` without options fails the check below, not the destructuring.
-  const { name, version, stealAfter = 5000, route, lanes }: Partial<TabsOptions> = { ...options };
+  const o: Partial<TabsOptions> = { ...options };
+  const { name, version, stealAfter = 5000, route, lanes } = o;
   // The core's INVALID_OPTION shape (a TypeError with `code` and the library's brand), without
   // importing the core's error module into this entry.
   const bad = (what: string): never => {
     throw Object.assign(new TypeError(`tabs(): ${what}`), { code: 'INVALID_OPTION', [Symbol.for('resilient-ws.error')]: true });
   };
-  if (!(typeof name == 'string' && name && typeof version == 'string' && stealAfter >= 100 && stealAfter < 2 ** 31 && typeof (route ?? noop) == 'function'))
-    bad('needs name and version (strings), stealAfter >= 100 (ms), route a function');
+  if (!(typeof name == 'string' && name && typeof version == 'string' && stealAfter >= 100 && stealAfter < 2 ** 31 && typeof (route ?? noop) == 'function' && (!lanes || lanes.in)))
+    bad(`name, version: strings; stealAfter: >= 100; route: a function; lanes: lanes(); got ${JSON.stringify(o)}`);
 
   const key = `resilient-ws ${JSON.stringify([name, version])}`;
   // Random enough to tell the tabs of one browser apart (crypto.randomUUID is missing on insecure origins).
