@@ -4,11 +4,15 @@
 // page stopped in the debugger). The server records every application message with its
 // session and number, so a message delivered twice or lost shows.
 import type { AddressInfo } from 'node:net';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { attach, type ReliableServer, type Session } from '../../src/server/index.js';
 import { launchChromium, serveStatic, type LaunchedBrowser, type StaticServer } from '../support/chromium.js';
+import { allOpen, crashPage, leaderOf, openPages, stopPage, until as wait, type Tab as TabOf, type TabSnapshot } from '../support/tab-pages.js';
+
+/** A longer default bound than the plain tabs tests: sessions resume after a handover. */
+const until = (what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> => wait(what, cond, ms);
 import { ensureBuilt, REPO_ROOT } from './harness.js';
 
 // One tab: a core client with reliable() and tabs() with lanes, from the built bundles.
@@ -143,50 +147,13 @@ async function server({ lanes = true, topic }: { lanes?: boolean; topic?: string
 }
 type Srv = Awaited<ReturnType<typeof server>>;
 
-interface Tab {
-  page: Page;
-  id: string;
-  call<T>(f: string, ...args: unknown[]): Promise<T>;
-  snapshot(): Promise<{ state: string; leader?: boolean; shared?: boolean; protocol: string; unacked: number }>;
-}
+type Tab = TabOf<TabSnapshot & { protocol: string; unacked: number }>;
 
 async function openTabs(s: Srv, count: number, query: Record<string, string> = {}, ctx?: BrowserContext): Promise<Tab[]> {
   context ??= await browser.browser.newContext();
-  const c = ctx ?? context;
   const qs = new URLSearchParams({ ws: s.url, ...query }).toString();
-  const out: Tab[] = [];
-  for (let i = 0; i < count; i++) {
-    const page = await c.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${web.origin}/tabs-reliable.html?${qs}`);
-    await page.waitForFunction(() => (window as any).rt !== undefined, undefined, { timeout: 10_000 }).catch((e: unknown) => {
-      throw new Error(`the page did not load: ${errors.join('; ')}`, { cause: e });
-    });
-    const call = <T,>(f: string, ...args: unknown[]): Promise<T> =>
-      page.evaluate(([name, a]) => {
-        const t = (window as any).rt;
-        return typeof t[name] === 'function' ? t[name](...a) : t[name];
-      }, [f, args] as const) as Promise<T>;
-    out.push({ page, id: await call<string>('id'), call, snapshot: () => call('snapshot') });
-  }
-  return out;
+  return openPages(ctx ?? context, `${web.origin}/tabs-reliable.html?${qs}`, 'rt', count);
 }
-
-/** Waits for `cond` (checked every 10 ms) or fails with `what` after `ms`. */
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const leaderOf = async (tabs: Tab[]): Promise<Tab[]> => {
-  const flags = await Promise.all(tabs.map(async (t) => (await t.snapshot()).leader));
-  return tabs.filter((_, i) => flags[i]);
-};
-const allOpen = async (tabs: Tab[]): Promise<boolean> => (await Promise.all(tabs.map((t) => t.snapshot()))).every((s) => s.state === 'open');
 
 /** Every tab says hello reliably (so the server knows its session) and gets 'ok'. */
 async function hello(tabs: Tab[]): Promise<void> {
@@ -268,12 +235,7 @@ describe('reliable() + tabs({ lanes }): one connection, a session per tab', () =
   });
 
   it('crashing the leader renderer: the same', async () => {
-    await handover(async (leader) => {
-      const cdp = await leader.page.context().newCDPSession(leader.page);
-      const crashed = new Promise((ok) => leader.page.once('crash', ok));
-      void cdp.send('Page.crash').catch(() => undefined);
-      await crashed;
-    }, 'renderer crash');
+    await handover((leader) => crashPage(leader.page), 'renderer crash');
   });
 
   it('a stopped leader is replaced; the companion fences its connection (4493) and it follows when it runs again', async () => {
@@ -286,15 +248,13 @@ describe('reliable() + tabs({ lanes }): one connection, a session per tab', () =
     const followers = tabs.filter((t) => t !== leader);
     for (const f of followers) await f.call('start', 20);
     await until('followers sending', () => s.got.length > 30);
-    const cdp = await leader!.page.context().newCDPSession(leader!.page);
-    await cdp.send('Debugger.enable');
-    await cdp.send('Debugger.pause');
+    const stopped = await stopPage(leader!.page);
     await until('a second connection', () => s.conns.length === 2, 10_000);
     await until('every follower open again', () => allOpen(followers));
     // The first follower session that resumed on the new connection closed the old one.
     await until('the old connection fenced', () => s.conns[0]!.close !== undefined);
     expect(s.conns[0]!.close).toBe(4493);
-    await cdp.send('Debugger.resume');
+    await stopped.resume();
     await until('the thawed tab follows', async () => {
       const st = await leader!.snapshot();
       return st.leader === false && st.state === 'open';
@@ -323,10 +283,7 @@ describe('reliable() + tabs({ lanes }): one connection, a session per tab', () =
     const before = s.got.length;
     await until('messages the server has not read', async () => (await Promise.all(followers.map((f) => f.snapshot()))).every((x) => x.unacked > 5));
     expect(s.got.length).toBe(before);
-    const cdp = await leader!.page.context().newCDPSession(leader!.page);
-    const crashed = new Promise((ok) => leader!.page.once('crash', ok));
-    void cdp.send('Page.crash').catch(() => undefined);
-    await crashed;
+    await crashPage(leader!.page);
     // The frames the leader wrote die unread with its socket.
     first.socket.terminate();
     await until('a second connection', () => s.conns.length === 2, 5000);

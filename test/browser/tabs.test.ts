@@ -1,11 +1,12 @@
 // resilient-ws/tabs in Chromium: several pages of one origin in one browser context share one
 // connection to a real `ws` server that records every connection and every frame it read.
 // Faults are real: a closed page, a renderer crash and a frozen page (DevTools protocol).
-import { type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ensureBuilt, REPO_ROOT } from './harness.js';
 import { launchChromium, serveStatic, type LaunchedBrowser, type StaticServer } from '../support/chromium.js';
+import { allOpen, crashPage, leaderOf, openPages, until, type Tab as TabOf, type TabSnapshot } from '../support/tab-pages.js';
 
 interface Conn {
   n: number;
@@ -59,15 +60,6 @@ async function recordingServer({ holdCloses = false } = {}) {
 }
 type Server = Awaited<ReturnType<typeof recordingServer>>;
 
-/** Waits for `cond` (checked every 10 ms) or fails with `what` after `ms`. */
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 let browser: LaunchedBrowser;
 let web: StaticServer;
 let server: Server;
@@ -88,41 +80,13 @@ afterEach(async () => {
   await server?.close();
 });
 
-interface Tab {
-  page: Page;
-  id: string;
-  call<T>(f: string, ...args: unknown[]): Promise<T>;
-  snapshot(): Promise<{ state: string; leader?: boolean; shared?: boolean; queued: number }>;
-}
+type Tab = TabOf<TabSnapshot & { queued: number }>;
 
 async function openTabs(count: number, query: Record<string, string> = {}, ctx?: BrowserContext): Promise<Tab[]> {
   context ??= await browser.browser.newContext();
-  const c = ctx ?? context;
   const qs = new URLSearchParams({ ws: server.url, ...query }).toString();
-  const out: Tab[] = [];
-  for (let i = 0; i < count; i++) {
-    const page = await c.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${web.origin}/test/browser/tabs/page.html?${qs}`);
-    await page.waitForFunction(() => (window as any).tabsTest !== undefined, undefined, { timeout: 10_000 }).catch((e) => {
-      throw new Error(`the tabs page did not load: ${errors.join('; ')}`, { cause: e });
-    });
-    const call = <T,>(f: string, ...args: unknown[]): Promise<T> =>
-      page.evaluate(([name, a]) => {
-        const t = (window as any).tabsTest;
-        return typeof t[name] === 'function' ? t[name](...a) : t[name];
-      }, [f, args] as const) as Promise<T>;
-    out.push({ page, id: await call<string>('id'), call, snapshot: () => call('snapshot') });
-  }
-  return out;
+  return openPages(ctx ?? context, `${web.origin}/test/browser/tabs/page.html?${qs}`, 'tabsTest', count);
 }
-
-const leaderOf = async (tabs: Tab[]): Promise<Tab[]> => {
-  const flags = await Promise.all(tabs.map(async (t) => (await t.snapshot()).leader));
-  return tabs.filter((_, i) => flags[i]);
-};
-const allOpen = async (tabs: Tab[]): Promise<boolean> => (await Promise.all(tabs.map((t) => t.snapshot()))).every((s) => s.state === 'open');
 
 /**
  * What the server read from `tab`'s numbered sequence, in order; every accepted send is there
@@ -193,13 +157,7 @@ describe('resilient-ws/tabs: one connection for the tabs of an app', () => {
   });
 
   it('crashing the leader renderer: the same', async () => {
-    await handover(async (leader) => {
-      const cdp = await leader.page.context().newCDPSession(leader.page);
-      const crashed = new Promise((ok) => leader.page.once('crash', ok));
-      // The answer never comes: the renderer is gone.
-      void cdp.send('Page.crash').catch(() => undefined);
-      await crashed;
-    }, 'renderer crash');
+    await handover((leader) => crashPage(leader.page), 'renderer crash');
   });
 
   it('freezing the leader: replaced within the bound; thawed, it writes nothing and follows', async () => {
