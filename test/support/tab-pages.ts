@@ -1,5 +1,7 @@
 // Helpers of the cross-tab browser tests (test/browser/tabs*.test.ts): open pages of one origin
 // in one browser context, call the test API a page puts on `window`, find the leader, wait.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 
 /** Waits for `cond` (checked every 10 ms) or fails with `what` after `ms`. */
@@ -75,4 +77,35 @@ export async function crashPage(page: Page): Promise<void> {
   // The answer never comes: the renderer is gone.
   void cdp.send('Page.crash').catch(() => undefined);
   await crashed;
+}
+
+/**
+ * Hangs the page's main thread at a task boundary: the page makes a synchronous request that
+ * this answers only on `release()`. A hung page that no freeze event announces, stopped
+ * between two tasks as a frozen page is (a debugger stop can land in the middle of one).
+ */
+export async function hangPage(page: Page): Promise<{ release(): Promise<void> }> {
+  let answer: (() => void) | undefined;
+  let arrived!: () => void;
+  const asked = new Promise<void>((r) => (arrived = r));
+  const server = createServer((_req, res) => {
+    answer = () => res.writeHead(200, { 'access-control-allow-origin': '*' }).end('ok');
+    arrived();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hang`;
+  const done = page.evaluate((u) => {
+    const x = new XMLHttpRequest();
+    x.open('GET', u, false);
+    x.send();
+    return x.status;
+  }, url);
+  await asked;
+  return {
+    async release() {
+      answer!();
+      if ((await done) !== 200) throw new Error('the hanging request failed');
+      await new Promise((r) => server.close(r));
+    },
+  };
 }
