@@ -90,9 +90,12 @@ async function openTabs(count: number, query: Record<string, string> = {}, ctx?:
 
 /**
  * What the server read from `tab`'s numbered sequence, in order; every accepted send is there
- * exactly once and in order (the sequence stopped, the queue drained).
+ * exactly once and in order (the sequence stopped, the queue drained). `repeats`: how many
+ * frames may come a second time right after their first copy, for a leader that died between
+ * writing a frame and telling its tab (the one at-least-once instant without end-to-end
+ * delivery); nothing may be lost or reordered.
  */
-async function checkSequence(tab: Tab): Promise<number> {
+async function checkSequence(tab: Tab, repeats = 0): Promise<number> {
   const sends = await tab.call<Array<{ n: number; result: string }>>('stop');
   const accepted = sends.filter((s) => s.result !== 'dropped').map((s) => s.n);
   expect(accepted.length).toBeGreaterThan(10);
@@ -103,9 +106,12 @@ async function checkSequence(tab: Tab): Promise<number> {
       .sort((a, b) => a.at - b.at)
       .map((f) => Number(f.data.slice(tab.id.length + 1)));
   await until(`all ${accepted.length} messages of ${tab.id}`, () => read().length >= accepted.length);
-  const got = read();
+  const all = read();
+  const got = all.filter((n, i) => n !== all[i - 1]);
   // Per connection the server reads in order; across a handover the new connection comes later.
   expect(got).toEqual(accepted);
+  expect(all.length - got.length).toBeLessThanOrEqual(repeats);
+  if (all.length > got.length) console.log(`tabs: ${all.length - got.length} frame(s) of ${tab.id} written twice across the fault`);
   return got.length;
 }
 
@@ -129,7 +135,7 @@ describe('resilient-ws/tabs: one connection for the tabs of an app', () => {
   });
 
   // The handover figure: from the fault to the new leader's connection at the server.
-  const handover = async (fault: (leader: Tab) => Promise<void>, label: string): Promise<number> => {
+  const handover = async (fault: (leader: Tab) => Promise<void>, label: string, repeats = 0): Promise<number> => {
     server = await recordingServer();
     const tabs = await openTabs(4);
     await until('all 4 tabs open', () => allOpen(tabs));
@@ -146,7 +152,7 @@ describe('resilient-ws/tabs: one connection for the tabs of an app', () => {
     // Keep sending a moment on the new connection, then check every sender's sequence.
     const after = server.frames().length;
     await until('traffic on the new connection', () => server.frames().length > after + 30);
-    for (const f of followers) await checkSequence(f);
+    for (const f of followers) await checkSequence(f, repeats);
     console.log(`tabs handover after ${label}: new connection ${took} ms after the fault`);
     expect(took).toBeLessThan(2000);
     return took;
@@ -156,8 +162,11 @@ describe('resilient-ws/tabs: one connection for the tabs of an app', () => {
     await handover((leader) => leader.page.close(), 'page close');
   });
 
-  it('crashing the leader renderer: the same', async () => {
-    await handover((leader) => crashPage(leader.page), 'renderer crash');
+  // A renderer that dies can take a frame's acknowledgement with it after the frame reached the
+  // socket: each sender may see one frame twice (README, "Limits"); with reliable() and lanes
+  // the same crash is exactly-once (tabs-reliable.test.ts).
+  it('crashing the leader renderer: the same, except that a frame written in the instant of the crash may come twice', async () => {
+    await handover((leader) => crashPage(leader.page), 'renderer crash', 1);
   });
 
   it('freezing the leader: replaced within the bound; thawed, it writes nothing and follows', async () => {
