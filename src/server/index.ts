@@ -358,6 +358,8 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
     /** This connection's session handle, made once (a fresh one per message cost four closures each). */
     #handle: Session | undefined;
     #busy = false;
+    /** The handling of the frame in flight (and what queued behind it): a newer connection of the session waits for it. */
+    #current: Promise<unknown> = Promise.resolve();
     #pumping = false;
     #again = false;
     #topicPumps = new Set<string>();
@@ -396,7 +398,7 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
       }
       if (!pending) return;
       this.#busy = true;
-      pending.then(
+      this.#current = pending.then(
         () => {
           this.#busy = false;
           // Frames that came while this one was pending, in order, until one is pending again.
@@ -547,6 +549,20 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
       // is closed as a whole: it is stale (a frozen leader tab), so none of its lanes may write on.
       if (old?.port.ws === this.port.ws) old.detach();
       else old?.end(CloseCode.TakenOver, 'rws: session resumed elsewhere');
+      if (old && rec) {
+        // The old connection may have delivered more than the engine had when `rec` was read (it
+        // stores on acks and when it goes), and may be in a handler still: go on from where it
+        // stopped, or what the client re-sends would be delivered twice. (This connection's own
+        // frames wait behind this hello.)
+        const n = await old.settled();
+        if (n > this.received) {
+          await engine.setReceived(id, n);
+          this.received = this.stored = this.ackSent = n;
+        }
+        if (this.#dead) return;
+        // A third connection of the session said hello meanwhile: it is the newer one.
+        if (live.has(id)) return this.kill(CloseCode.TakenOver, 'rws: session resumed elsewhere');
+      }
       live.set(id, this);
       const welcome: Record<string, unknown> = { s: token, e: epoch, r: this.received };
       if (reset) {
@@ -721,6 +737,12 @@ export function attach(wss: WebSocketServer, options: AttachOptions = {}): Relia
 
     anyId(): string | undefined {
       return this.id;
+    }
+
+    /** Once the frame in flight (if any) was handled: how far this connection delivered. */
+    async settled(): Promise<number> {
+      await this.#current.catch(() => undefined);
+      return this.received;
     }
 
     detach(): void {

@@ -348,6 +348,40 @@ describe('rws.v2 lanes: sessions', () => {
     expect(v1.closed).toBeUndefined();
   });
 
+  it('a resume that takes over a live lane or connection goes on from what the old one delivered, after its handler in flight: nothing twice', async () => {
+    // Nothing is stored by an ack in this test (large ackDelayMs and ackEvery): only the old
+    // connection knows how far it delivered when the resume reads the session.
+    let release!: () => void;
+    let held!: Promise<void>;
+    const s = await setup({ ackDelayMs: 60_000, ackEvery: 1000, onMessage: (data) => (data.toString() === 'hold' ? held : undefined) });
+    for (const where of ['lane', 'connection'] as const) {
+      held = new Promise<void>((r) => (release = r));
+      const c = await connect(s.port);
+      const a = c.lane(`${where}a`);
+      const w = await a.hello();
+      const id = idOf(w);
+      a.send(1, 'one');
+      a.send(2, 'two');
+      a.send(3, 'hold');
+      await c.roundTrip();
+      // The handler of 3 is still running when the session resumes elsewhere.
+      const other = where === 'lane' ? c : await connect(s.port);
+      const b = other.lane(`${where}b`);
+      const welcome = b.hello({ s: w.s, e: w.e, r: 0 });
+      await other.roundTrip();
+      release();
+      expect((await welcome).r).toBe(3);
+      // The client re-sends all it has not seen acknowledged, then goes on.
+      for (const [n, text] of [[1, 'one'], [2, 'two'], [3, 'hold'], [4, 'four']] as const) b.send(n, text);
+      await s.rel.send(id, 'barrier');
+      await other.until('the barrier', () => b.data().some((d) => d.endsWith(':barrier')));
+      b.ack(1);
+      await other.roundTrip();
+      expect(ofSession(s.got, id)).toEqual(['1:one', '2:two', '3:hold', '4:four']);
+      if (where === 'connection') expect(await c.closeCode()).toBe(CloseCode.TakenOver);
+    }
+  });
+
   it('14: a forged token in one lane gets a reset and nothing of the other lanes\' sessions', async () => {
     const s = await setup();
     const c = await connect(s.port);
