@@ -98,10 +98,12 @@ export { socketReducer };
   {
     spec: 'resilient-ws/reliable',
     name: 'reliable',
-    names: ['PROTOCOL', 'reliable'],
+    names: ['PROTOCOL', 'lanes', 'reliable'],
     marker: 'rws.v1',
-    ts: `import { PROTOCOL, reliable, type Reliable } from 'resilient-ws/reliable';
+    ts: `import { PROTOCOL, lanes, reliable, type Reliable } from 'resilient-ws/reliable';
+import type { TabLanes } from 'resilient-ws/tabs';
 export const plugin: Reliable = reliable();
+export const multiplexed: TabLanes = lanes();
 export const protocol: 'rws.v1' = PROTOCOL;
 // @ts-expect-error: not an option of reliable()
 reliable({ nonsense: true });
@@ -110,12 +112,12 @@ reliable({ nonsense: true });
   {
     spec: 'resilient-ws/server',
     name: 'server',
-    names: ['CloseCode', 'PROTOCOL', 'ReliableServerError', 'attach', 'memoryEngine', 'redisEngine'],
+    names: ['CloseCode', 'PROTOCOL', 'PROTOCOL_LANES', 'ReliableServerError', 'attach', 'memoryEngine', 'redisEngine'],
     marker: 'rws.v1',
     node: true,
     ts: `import { attach, memoryEngine, type ReliableServer } from 'resilient-ws/server';
 import { WebSocketServer } from 'ws';
-export const start = (wss: WebSocketServer): ReliableServer => attach(wss, { engine: memoryEngine() });
+export const start = (wss: WebSocketServer): ReliableServer => attach(wss, { engine: memoryEngine(), lanes: true, maxLanes: 8 });
 // @ts-expect-error: attach() wraps a WebSocketServer
 attach('not a server');
 `,
@@ -127,6 +129,7 @@ attach('not a server');
     marker: 'tab leader changed',
     ts: `import { tabs, type Tabs } from 'resilient-ws/tabs';
 export const shared: Tabs = tabs({ name: 'app', version: '1' });
+export const laned: Tabs = tabs({ name: 'app', version: '1', lanes: { offer: (p) => p ?? [], accept: (p) => [p, p], out: (_lane, f) => f ?? '', in: () => undefined } });
 // @ts-expect-error: version is required
 tabs({ name: 'app' });
 `,
